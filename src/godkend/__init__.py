@@ -1,0 +1,1 @@
+"""godkend: approval workflows with PostgreSQL as truth and message bus."""

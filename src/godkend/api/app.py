@@ -1,0 +1,55 @@
+"""The FastAPI app factory: the one place (with cli.py) where concrete adapters are wired."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from godkend.api import errors
+from godkend.api.limits import BodyLimit
+from godkend.api.routers import auth, health, me, requests, workflows
+from godkend.config import Settings
+from godkend.services.context import Services
+from godkend.store.db import PgDatabase
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, database_url: str) -> FastAPI:
+    """An app serving the API on `database_url`; the pool opens and closes with the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = await PgDatabase.connect(database_url)
+        try:
+            app.state.services = Services(db=db)
+            yield
+        finally:
+            await db.close()
+
+    app = FastAPI(
+        title="godkend",
+        version="1",
+        summary="Approval workflows for public-sector agencies, live in the browser.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.secret_key = settings.resolved_secret_key()
+    errors.install(app)
+    app.add_middleware(BodyLimit)
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        auth.router,
+        me.router,
+        workflows.router,
+        requests.router,
+        requests.inbox_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,24 @@
+-- name: insert_session
+INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+VALUES (:token_hash, :user_id, :now, :expires_at);
+
+-- name: session_user
+SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = :token_hash AND s.revoked_at IS NULL AND s.expires_at > :now AND u.is_active;
+
+-- name: revoke_session
+UPDATE sessions SET revoked_at = :now WHERE token_hash = :token_hash AND revoked_at IS NULL;
+
+-- name: insert_api_token
+INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at)
+VALUES (:token_hash, :user_id, :name, :now, :expires_at) RETURNING id;
+
+-- name: token_user
+UPDATE api_tokens t SET last_used_at = :now
+FROM users u
+WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > :now) AND u.id = t.user_id AND u.is_active
+RETURNING t.user_id;
+
+-- name: prune_sessions
+DELETE FROM sessions WHERE expires_at < :now - interval '7 days';
