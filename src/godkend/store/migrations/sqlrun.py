@@ -12,4 +12,6 @@ def run_sql_file(name: str) -> None:
     # SQLAlchemy's asyncpg adapter prepares every statement, which forbids multi-statement
     # scripts; the driver connection runs them in the same transaction.
     raw = op.get_bind().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the migration connection has no driver connection")
     await_only(raw.execute(read_sql(name)))
