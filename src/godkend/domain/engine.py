@@ -205,12 +205,13 @@ def decide(
     index = state.current_step
     step = state.steps[index]
     _check_may_decide(state, step, actor_id)
-    if verdict is not Verdict.APPROVE and not comment.strip():
-        raise InvalidInput("a reason is required to reject or return", field="comment")
+    # A return the step forbids is refused as such, before any missing reason is asked for.
     if verdict is Verdict.RETURN and not definition.steps[index].may_return:
         raise IllegalMove(
             f"step {step.key} may not return the request", state=state.status.value, command=command
         )
+    if verdict is not Verdict.APPROVE and not comment.strip():
+        raise InvalidInput("a reason is required to reject or return", field="comment")
     decision = Decision(index, state.round, actor_id, verdict, comment, now)
     state = replace(state, decisions=(*state.decisions, decision))
     if verdict is Verdict.APPROVE:
@@ -287,15 +288,27 @@ def _plan(
         if not applies(step):
             steps.append(StepState(step.key, StepStatus.SKIPPED, ()))
             continue
-        eligible = tuple(u for u in dict.fromkeys(found) if u != requester_id)
-        if not eligible:
-            raise NoApprover(
-                f"nobody but the requester can approve step {step.key!r}",
-                field="workflow",
-                step=step.key,
-            )
-        steps.append(StepState(step.key, StepStatus.WAITING, eligible))
+        steps.append(StepState(step.key, StepStatus.WAITING, _eligible(step, requester_id, found)))
     return tuple(steps)
+
+
+def _eligible(step: Step, requester_id: int, found: tuple[int, ...]) -> tuple[int, ...]:
+    """The step's candidates without the requester; NoApprover if they can never complete it."""
+    eligible = tuple(u for u in dict.fromkeys(found) if u != requester_id)
+    if not eligible:
+        raise NoApprover(
+            f"nobody but the requester can approve step {step.key!r}",
+            field="workflow",
+            step=step.key,
+        )
+    # Caught here, not when the step comes up: by then an earlier approver would be stuck.
+    if step.k is not None and step.k > len(eligible):
+        raise NoApprover(
+            f"step {step.key!r} needs {step.k} approvers but only {len(eligible)} can decide",
+            field="workflow",
+            step=step.key,
+        )
+    return eligible
 
 
 def _advance(
