@@ -11,13 +11,14 @@ from godkend.domain.definitions import definition_digest, load_definition
 from godkend.domain.errors import InvalidInputs
 from godkend.domain.forms import validate_fields
 from godkend.domain.workflow import WorkflowDefinition
+from godkend.services.demo import ORG_UNITS as DEMO_ORG_UNITS
 from godkend.workflows import builtin_definition_texts
 
 ROLES = frozenset(
     {"employee", "manager", "auditor", "admin", "finance", "hr", "it_security", "system_owner"}
     | {"legal", "communications", "director"}
 )
-ORG_UNITS = frozenset({"styrelsen", "digitalisering", "oekonomi", "jura", "it-drift"})
+ORG_UNITS = frozenset({key for key, _, _ in DEMO_ORG_UNITS})
 ANNA = {"username": "anna", "org_unit": "digitalisering", "roles": ["employee"]}
 
 

@@ -1,12 +1,12 @@
 """The approval engine: pure functions from (definition, state, command, actor, now) to a new
-state and the domain events it causes. No I/O, no clock; approvers are resolved by the caller."""
+state and the domain events it causes. No I/O, no clock; approvers, substitutes and escalation
+targets are resolved by the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from godkend.domain.errors import (
@@ -18,151 +18,42 @@ from godkend.domain.errors import (
     NotAwaitingYou,
     SegregationOfDuties,
 )
+from godkend.domain.request_state import (
+    Decision,
+    DomainEvent,
+    Outcome,
+    RequestState,
+    Route,
+    Status,
+    StepState,
+    StepStatus,
+    Verdict,
+)
+from godkend.domain.substitutes import NO_SUBSTITUTES, Substitutes, routes, takeover
 from godkend.domain.workflow import Step, WorkflowDefinition
 
-
-class Status(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    RETURNED = "returned"
-    WITHDRAWN = "withdrawn"
-
-
-class StepStatus(StrEnum):
-    WAITING = "waiting"
-    ACTIVE = "active"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    RETURNED = "returned"
-    SKIPPED = "skipped"
-
-
-class Verdict(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    RETURN = "return"
-
-
-@dataclass(frozen=True)
-class StepState:
-    """A step in the current round: who may decide it and who has approved it so far."""
-
-    key: str
-    status: StepStatus
-    candidates: tuple[int, ...]
-    approvers: tuple[int, ...] = ()
-    approvals: tuple[int, ...] = ()
-    needed: int = 1
-
-
-@dataclass(frozen=True)
-class Decision:
-    step: int
-    round: int
-    user_id: int
-    verdict: Verdict
-    comment: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class RequestState:
-    """Everything the engine needs to decide the next move of one request."""
-
-    requester_id: int
-    status: Status
-    round: int
-    current_step: int | None
-    steps: tuple[StepState, ...]
-    decisions: tuple[Decision, ...] = ()
-
-    def deciders_this_round(self) -> frozenset[int]:
-        return frozenset(d.user_id for d in self.decisions if d.round == self.round)
-
-    def awaiting(self) -> tuple[int, ...]:
-        """Who the request awaits now: the current step's approvers who have not yet approved."""
-        if self.status is not Status.PENDING or self.current_step is None:
-            return ()
-        step = self.steps[self.current_step]
-        return tuple(u for u in step.approvers if u not in step.approvals)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "requester_id": self.requester_id,
-            "status": self.status.value,
-            "round": self.round,
-            "current_step": self.current_step,
-            "steps": [
-                {
-                    "key": s.key,
-                    "status": s.status.value,
-                    "candidates": list(s.candidates),
-                    "approvers": list(s.approvers),
-                    "approvals": list(s.approvals),
-                    "needed": s.needed,
-                }
-                for s in self.steps
-            ],
-            "decisions": [
-                {
-                    "step": d.step,
-                    "round": d.round,
-                    "user_id": d.user_id,
-                    "verdict": d.verdict.value,
-                    "comment": d.comment,
-                    "at": d.at.isoformat(),
-                }
-                for d in self.decisions
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RequestState:
-        return cls(
-            requester_id=data["requester_id"],
-            status=Status(data["status"]),
-            round=data["round"],
-            current_step=data["current_step"],
-            steps=tuple(
-                StepState(
-                    key=s["key"],
-                    status=StepStatus(s["status"]),
-                    candidates=tuple(s["candidates"]),
-                    approvers=tuple(s["approvers"]),
-                    approvals=tuple(s["approvals"]),
-                    needed=s["needed"],
-                )
-                for s in data["steps"]
-            ),
-            decisions=tuple(
-                Decision(
-                    step=d["step"],
-                    round=d["round"],
-                    user_id=d["user_id"],
-                    verdict=Verdict(d["verdict"]),
-                    comment=d["comment"],
-                    at=datetime.fromisoformat(d["at"]),
-                )
-                for d in data["decisions"]
-            ),
-        )
-
-
-@dataclass(frozen=True)
-class DomainEvent:
-    """What happened, for the audit log and the outbox: a CONTRACT §5 type and its data."""
-
-    type: str
-    data: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: RequestState
-    events: tuple[DomainEvent, ...]
-    decision: Decision | None = None
-
+__all__ = [
+    "NO_SUBSTITUTES",
+    "Applies",
+    "Decision",
+    "DomainEvent",
+    "Outcome",
+    "RequestState",
+    "Route",
+    "Status",
+    "StepState",
+    "StepStatus",
+    "Substitutes",
+    "Verdict",
+    "comment",
+    "decide",
+    "reassign",
+    "remind",
+    "reroute",
+    "resubmit",
+    "submit",
+    "withdraw",
+]
 
 # Decides whether a conditional step applies; the caller binds it to the request's fields.
 Applies = Callable[[Step], bool]
@@ -175,8 +66,12 @@ def submit(
     candidates: Sequence[tuple[int, ...]],
     applies: Applies,
     now: datetime,
+    substitutes: Substitutes = NO_SUBSTITUTES,
 ) -> Outcome:
-    """Start a request: choose the applicable steps and activate the first one."""
+    """Start a request: choose the applicable steps and activate the first one.
+
+    `substitutes` maps approvers who are away to whoever decides in their place.
+    """
     del now  # part of every command's signature; submission itself needs no time
     state = RequestState(
         requester_id=requester_id,
@@ -185,7 +80,7 @@ def submit(
         current_step=None,
         steps=_plan(definition, requester_id, candidates, applies),
     )
-    state, events = _advance(definition, state, after=-1)
+    state, events = _advance(definition, state, after=-1, substitutes=substitutes)
     return Outcome(state, (DomainEvent("request.submitted", {}), *events))
 
 
@@ -197,14 +92,18 @@ def decide(
     verdict: Verdict,
     comment: str,
     now: datetime,
+    substitutes: Substitutes = NO_SUBSTITUTES,
 ) -> Outcome:
-    """An approver's approve, reject or return on the current step."""
+    """An approver's (or their substitute's) approve, reject or return on the current step.
+
+    `substitutes` is used when the decision activates the next step.
+    """
     command = verdict.value
     if state.status is not Status.PENDING or state.current_step is None:
         raise IllegalMove(state=state.status.value, command=command)
     index = state.current_step
     step = state.steps[index]
-    _check_may_decide(state, step, actor_id)
+    approver = _approver_acted_for(state, step, actor_id)
     # A return the step forbids is refused as such, before any missing reason is asked for.
     if verdict is Verdict.RETURN and not definition.steps[index].may_return:
         raise IllegalMove(
@@ -212,10 +111,11 @@ def decide(
         )
     if verdict is not Verdict.APPROVE and not comment.strip():
         raise InvalidInput("a reason is required to reject or return", field="comment")
-    decision = Decision(index, state.round, actor_id, verdict, comment, now)
+    on_behalf_of = None if approver == actor_id else approver
+    decision = Decision(index, state.round, actor_id, verdict, comment, now, on_behalf_of)
     state = replace(state, decisions=(*state.decisions, decision))
     if verdict is Verdict.APPROVE:
-        return _approve(definition, state, index, actor_id, decision)
+        return _approve(definition, state, index, approver, decision, substitutes=substitutes)
     final = StepStatus.REJECTED if verdict is Verdict.REJECT else StepStatus.RETURNED
     status = Status.REJECTED if verdict is Verdict.REJECT else Status.RETURNED
     state = replace(
@@ -236,6 +136,7 @@ def resubmit(
     candidates: Sequence[tuple[int, ...]],
     applies: Applies,
     now: datetime,
+    substitutes: Substitutes = NO_SUBSTITUTES,
 ) -> Outcome:
     """The requester sends a returned request through the steps again, as a new round."""
     del now
@@ -249,7 +150,7 @@ def resubmit(
         current_step=None,
         steps=_plan(definition, state.requester_id, candidates, applies),
     )
-    fresh, events = _advance(definition, fresh, after=-1)
+    fresh, events = _advance(definition, fresh, after=-1, substitutes=substitutes)
     return Outcome(fresh, (DomainEvent("request.resubmitted", {}), *events))
 
 
@@ -273,6 +174,94 @@ def comment(state: RequestState, *, actor_id: int, body: str, now: datetime) -> 
     if not body.strip():
         raise InvalidInput("a comment cannot be empty", field="body")
     return Outcome(state, (DomainEvent("request.comment_added", {"body": body}),))
+
+
+def reroute(
+    definition: WorkflowDefinition,
+    state: RequestState,
+    *,
+    substitutes: Substitutes,
+    now: datetime,
+) -> Outcome:
+    """Hand the current step's open approvals to the substitutes active now, or back to the
+    approvers whose substitutes no longer are. No events when nothing changes."""
+    del now
+    index = _current(state, "reroute")
+    step = state.steps[index]
+    found = routes(definition, state, index, substitutes=substitutes)
+    if found == step.substitutes:
+        return Outcome(state, ())
+    before = state.awaiting()
+    state = replace(state, steps=_with_step(state.steps, index, replace(step, substitutes=found)))
+    if state.awaiting() == before:
+        return Outcome(state, ())
+    return Outcome(state, (_assigned(state, index, rerouted=True),))
+
+
+def reassign(
+    definition: WorkflowDefinition,
+    state: RequestState,
+    *,
+    step: int,
+    approvers: Sequence[int],
+    reason: str,
+    now: datetime,
+    substitutes: Substitutes = NO_SUBSTITUTES,
+) -> Outcome:
+    """Escalate step `step`: `approvers` take over the approvals it still awaits.
+
+    Approvals already given stay. A step is escalated at most once per activation, and never to
+    anybody segregation of duties excludes; NoApprover if nobody is left to take it over.
+    """
+    del now
+    index = _current(state, "escalate")
+    current = state.steps[index]
+    if index != step or current.escalated:
+        raise IllegalMove(
+            "the step has moved on or was already escalated",
+            state=state.status.value,
+            command="escalate",
+        )
+    targets = takeover(definition, state, index, approvers)
+    if not targets:
+        raise NoApprover(
+            f"nobody can take over step {current.key!r}", field="escalation", step=current.key
+        )
+    owed = current.needed - len(current.approvals)
+    owed = len(targets) if definition.steps[index].mode == "all" else min(owed, len(targets))
+    taken = replace(
+        current,
+        candidates=tuple(dict.fromkeys((*current.candidates, *targets))),
+        approvers=(*current.approvals, *targets),
+        needed=len(current.approvals) + owed,
+        substitutes=(),
+        escalated=True,
+    )
+    before = state.awaiting()
+    state = replace(state, steps=_with_step(state.steps, index, taken))
+    taken = replace(taken, substitutes=routes(definition, state, index, substitutes=substitutes))
+    state = replace(state, steps=_with_step(state.steps, index, taken))
+    data = {"step": current.key, "from": list(before), "users": list(state.awaiting())}
+    escalated = DomainEvent("request.escalated", {**data, "reason": reason})
+    return Outcome(state, (escalated, _assigned(state, index)))
+
+
+def remind(state: RequestState, *, step: int, now: datetime, overdue: bool = False) -> Outcome:
+    """Remind whoever the current step awaits (`overdue`: its deadline has passed)."""
+    del now
+    index = _current(state, "remind")
+    if index != step:
+        raise IllegalMove("the step has moved on", state=state.status.value, command="remind")
+    data: dict[str, Any] = {"step": state.steps[index].key, "users": list(state.awaiting())}
+    if overdue:
+        data["overdue"] = True
+    return Outcome(state, (DomainEvent("request.reminder", data),))
+
+
+def _current(state: RequestState, command: str) -> int:
+    if state.status is not Status.PENDING or state.current_step is None:
+        raise IllegalMove(state=state.status.value, command=command)
+    return state.current_step
 
 
 def _plan(
@@ -312,14 +301,19 @@ def _eligible(step: Step, requester_id: int, found: tuple[int, ...]) -> tuple[in
 
 
 def _advance(
-    definition: WorkflowDefinition, state: RequestState, *, after: int
+    definition: WorkflowDefinition,
+    state: RequestState,
+    *,
+    after: int,
+    substitutes: Substitutes,
 ) -> tuple[RequestState, tuple[DomainEvent, ...]]:
     """Activate the next applicable step after `after`, or approve the request if none is left."""
     for index in range(after + 1, len(state.steps)):
         step = state.steps[index]
         if step.status is StepStatus.SKIPPED:
             continue
-        # Four-eyes: nobody decides two steps of the same request in one round.
+        # Four-eyes: nobody decides two steps of the same request in one round (a substitute's
+        # decision counts for both the substitute and the approver they stood in for).
         approvers = tuple(u for u in step.candidates if u not in state.deciders_this_round())
         if not approvers:
             raise NoApprover(
@@ -339,42 +333,64 @@ def _advance(
             step, status=StepStatus.ACTIVE, approvers=approvers, approvals=(), needed=needed
         )
         state = replace(state, current_step=index, steps=_with_step(state.steps, index, active))
-        return state, (
-            DomainEvent("request.assigned", {"step": step.key, "users": list(approvers)}),
+        active = replace(
+            active, substitutes=routes(definition, state, index, substitutes=substitutes)
         )
+        state = replace(state, steps=_with_step(state.steps, index, active))
+        return state, (_assigned(state, index),)
     state = replace(state, status=Status.APPROVED, current_step=None)
     return state, (DomainEvent("request.approved", {}),)
+
+
+def _assigned(state: RequestState, index: int, *, rerouted: bool = False) -> DomainEvent:
+    """`request.assigned`, naming who decides and, for substitutes, whom they stand in for."""
+    step = state.steps[index]
+    data: dict[str, Any] = {"step": step.key, "users": list(state.awaiting())}
+    open_routes = [(a, s) for a, s in step.substitutes if a not in step.approvals]
+    if open_routes:
+        data["substitutes"] = [{"user": s, "on_behalf_of": a} for a, s in open_routes]
+    if rerouted:
+        data["rerouted"] = True
+    return DomainEvent("request.assigned", data)
 
 
 def _approve(
     definition: WorkflowDefinition,
     state: RequestState,
     index: int,
-    actor_id: int,
+    approver: int,
     decision: Decision,
+    *,
+    substitutes: Substitutes,
 ) -> Outcome:
     step = state.steps[index]
-    step = replace(step, approvals=(*step.approvals, actor_id))
+    step = replace(step, approvals=(*step.approvals, approver))
     if len(step.approvals) < step.needed:
         state = replace(state, steps=_with_step(state.steps, index, step))
         event = DomainEvent("request.step_approved", {"step": step.key, "complete": False})
         return Outcome(state, (event,), decision)
     step = replace(step, status=StepStatus.APPROVED)
     state = replace(state, steps=_with_step(state.steps, index, step))
-    state, events = _advance(definition, state, after=index)
+    state, events = _advance(definition, state, after=index, substitutes=substitutes)
     done = DomainEvent("request.step_approved", {"step": step.key, "complete": True})
     return Outcome(state, (done, *events), decision)
 
 
-def _check_may_decide(state: RequestState, step: StepState, actor_id: int) -> None:
+def _approver_acted_for(state: RequestState, step: StepState, actor_id: int) -> int:
+    """The approver whose approval the actor gives: themselves, or the one they stand in for."""
     if actor_id == state.requester_id:
         raise SegregationOfDuties("you cannot decide your own request", command="decide")
     if actor_id in step.approvals:
         raise NotAwaitingYou("you have already approved this step")
     if actor_id in step.approvers:
-        return
+        return actor_id
+    absent = step.represented_by(actor_id)
+    if absent is not None and absent in step.approvals:
+        raise NotAwaitingYou("the approver you stand in for has already approved this step")
     if actor_id in state.deciders_this_round():
         raise SegregationOfDuties("you have already decided another step of this request")
+    if absent is not None:
+        return absent
     raise NotAnApprover(step=step.key)
 
 

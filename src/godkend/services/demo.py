@@ -1,4 +1,9 @@
-"""The demo organisation (CONTRACT §6): a fictional Danish agency, its people and workflows."""
+"""The demo organisation (CONTRACT §6): a fictional Danish agency, its people and workflows.
+
+Every step of every built-in workflow has an eligible approver for a requester in Kontor for
+Digitalisering (anna), with nobody deciding two steps: tests/integration/test_catalogue_walk.py
+walks them all.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +63,11 @@ USERS = (
     DemoUser("lise", "Lise Rasmussen", "it-drift", ("employee", "it_security"), "IT-sikkerhed"),
     DemoUser("mads", "Mads Johansen", "it-drift", ("employee", "manager"), "IT-chef"),
     DemoUser("nina", "Nina Holm", "direktionen", ("employee", "communications"), "kommunikation"),
+    # The rest of the direktion: with carl, the three directors that committee steps need.
+    DemoUser("hanne", "Hanne Vestergaard", "styrelsen", ("employee", "director"), "vicedirektør"),
+    DemoUser("ib", "Ib Kjærgaard", "styrelsen", ("employee", "director"), "vicedirektør"),
+    # Named, not a role: the data protection officer is one appointed person (GDPR art. 37).
+    DemoUser("ole", "Ole Thomsen", "jura", ("employee",), "databeskyttelsesrådgiver (DPO)"),
 )
 
 
