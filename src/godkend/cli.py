@@ -7,13 +7,14 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from godkend.config import Settings
-from godkend.domain.errors import GodkendError
+from godkend.domain.errors import GodkendError, InvalidDefinition
 from godkend.services.context import Services
+from godkend.store.migrations import migrate
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -24,6 +25,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
+    except InvalidDefinition as e:
+        # One line, as for every failure; `workflows validate` lists every problem.
+        more = len(e.problems) - 1
+        tail = f" (and {more} more: see `godkend workflows validate`)" if more else ""
+        print(f"godkend: {e.problems[0]}{tail}", file=sys.stderr)
+        return 1
     except GodkendError as e:
         lines = str(e).splitlines() or [type(e).__name__]
         print(f"godkend: {lines[0]}", file=sys.stderr)
@@ -43,16 +50,18 @@ def database_url(settings: Settings, *, start: bool = True) -> Iterator[str]:
         return
     from godkend.store import embedded
 
-    running = embedded.status(settings.data_dir)
-    if running is not None:
+    if not start:
+        running = embedded.status(settings.data_dir)
+        if running is None:
+            raise GodkendError(
+                "no database: set GODKEND_DATABASE_URL or start one with `godkend db start`"
+            )
         yield running.url
         return
-    if not start:
-        raise GodkendError(
-            "no database: set GODKEND_DATABASE_URL or start one with `godkend db start`"
-        )
-    with embedded.ChildServer(settings.data_dir) as server:
-        yield server.info.url
+    # From the main thread: the server's death signal follows the thread that started it.
+    info, owner = embedded.ensure_running(settings.data_dir)
+    with owner or nullcontext():
+        yield info.url
 
 
 @asynccontextmanager
@@ -81,7 +90,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, *, demo: bool = Fals
     import uvicorn
 
     from godkend.api.app import create_app
-    from godkend.store.migrations import migrate
 
     settings = settings.model_copy(
         update={"host": args.host or settings.host, "port": args.port or settings.port}
@@ -89,6 +97,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, *, demo: bool = Fals
     with database_url(settings) as url:
         if demo or not args.no_migrate:
             migrate(url)
+        else:
+            # Fail here in one line, not in uvicorn's startup with a traceback and exit 3.
+            run_with_services(url, _reachable)
         if demo:
             changed = run_with_services(url, _load_demo)
             _print_demo_logins(settings, changed)
@@ -97,6 +108,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, *, demo: bool = Fals
             app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False
         )
         uvicorn.Server(config).run()
+    return 0
+
+
+async def _reachable(_: Services) -> int:
     return 0
 
 
@@ -121,8 +136,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
-    from godkend.store.migrations import migrate
-
     with database_url(settings) as url:
         migrate(url)
     print("godkend: database is up to date")
@@ -212,13 +225,14 @@ def cmd_workflows_validate(args: argparse.Namespace, _: Settings) -> int:
 
 
 def cmd_workflows_publish(args: argparse.Namespace, settings: Settings) -> int:
-    from godkend.services.workflows import do_publish_workflow
+    from godkend.services.workflows import do_publish_workflows
 
-    texts = [(path, _read(path)) for path in args.paths]
+    files = [(path, _read(path)) for path in args.paths]
 
     async def work(svc: Services) -> int:
-        for path, text in texts:
-            published, is_new = await do_publish_workflow(svc, text, source=path)
+        for path, (published, is_new) in zip(
+            args.paths, await do_publish_workflows(svc, files), strict=True
+        ):
             state = "published" if is_new else "unchanged"
             print(f"{path}: {published.key} v{published.version} {state}")
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from godkend.api.schemas import UnstorableText
 from godkend.domain import errors as e
 
 PROBLEM = "application/problem+json"
@@ -57,8 +59,14 @@ def godkend_problem(error: e.GodkendError) -> JSONResponse:
     return response
 
 
-def _field_of(loc: tuple[Any, ...]) -> str:
+def _field_of(error: Mapping[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    if error.get("type") == "json_invalid":
+        return "body"  # its loc is ("body", <character offset>): no field to name
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, UnstorableText) and cause.where:
+        parts.append(cause.where)  # e.g. fields.note, not just fields
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
@@ -69,13 +77,17 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{"field": _field_of(tuple(x["loc"])), "message": x["msg"]} for x in exc.errors()]
+        errors = [{"field": _field_of(x), "message": x["msg"]} for x in exc.errors()]
         detail = "; ".join(f"{x['field']}: {x['message']}" for x in errors)
         field = errors[0]["field"] if errors else None
         return problem(422, "The input is not valid.", detail, field=field, errors=errors)
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (JSON nested too deep, a 5000-digit number):
+            # invalid input like any other malformed JSON.
+            return problem(422, "The input is not valid.", str(exc.detail), field="body")
         return problem(exc.status_code, str(exc.detail), str(exc.detail))
 
     app.add_exception_handler(e.GodkendError, on_godkend)

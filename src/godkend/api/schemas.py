@@ -5,11 +5,60 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+        return False
+    return True
+
+
+def _unstorable_text(value: object) -> str | None:
+    """Where in `value` a string sits that PostgreSQL cannot store ("" for `value` itself).
+
+    Text fields refuse lone surrogates when parsed, but strings inside free-form JSON (the
+    form's `fields`) arrive as they are; neither they nor NUL can go to the database, nor be
+    echoed in an error response.
+    """
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str) and not _storable(item):
+            return where
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and not _storable(key):
+                    return where
+                stack.append((f"{where}.{key}" if where else str(key), child))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
+    return None
+
+
+class UnstorableText(ValueError):
+    """Text PostgreSQL cannot store; `where` is its path inside the field ("" for the field)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__("must not contain NUL or unpaired surrogate characters")
+        self.where = where
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        # Refuse what PostgreSQL cannot store here, where the error can name the field.
+        where = _unstorable_text(value)
+        if where is not None:
+            raise UnstorableText(where)
+        return value
 
 
 class LoginCreate(Body):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from godkend.domain.engine import RequestState
@@ -13,6 +14,7 @@ from godkend.services.ports import Row, Session
 
 STATUSES = ("pending", "approved", "rejected", "returned", "withdrawn")
 MAX_LIMIT = 200
+MAX_ID = 2**63 - 1  # ids are bigint
 
 
 def request_json(row: Row) -> dict[str, Any]:
@@ -96,8 +98,9 @@ async def list_requests(
 
 def _parse_page_cursor(cursor: str | None) -> int:
     if cursor is None:
-        return 2**63 - 1
-    if not cursor.isdigit():
+        return MAX_ID
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,19}", cursor) or int(cursor) > MAX_ID:
         raise InvalidInput("not a valid page cursor", field="cursor")
     return int(cursor)
 

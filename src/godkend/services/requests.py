@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from godkend.domain import engine
 from godkend.domain.conditions import compile_condition
-from godkend.domain.engine import Outcome, RequestState, Verdict
+from godkend.domain.engine import Outcome, RequestState, Substitutes, Verdict
 from godkend.domain.errors import InvalidInput, NotFound, StaleVersion
 from godkend.domain.forms import validate_fields
 from godkend.domain.model import Actor
 from godkend.domain.workflow import Step, WorkflowDefinition
-from godkend.services import audit, outbox, workflows
+from godkend.services import recording, workflows
 from godkend.services.context import Services
-from godkend.services.directory import resolve_all
+from godkend.services.directory import resolve_all, substitutes_for
 from godkend.services.ports import Row, Session
 
 MAX_TITLE = 200
@@ -68,6 +68,7 @@ async def do_submit_request(
             candidates=candidates,
             applies=applies,
             now=now,
+            substitutes=await _substitutes(s, published, _flat(candidates), now),
         )
         request_id: int = await s.fetchval(
             "insert_request",
@@ -82,7 +83,9 @@ async def do_submit_request(
             now=now,
         )
         row = await _lock(s, request_id)
-        await _record_effects(s, row, published, outcome, actor=actor, action="submit", now=now)
+        await recording.record_effects(
+            s, row, published, outcome, before=None, actor=actor, action="submit", now=now
+        )
     svc.wake()
     return request_id
 
@@ -101,13 +104,17 @@ async def do_decide_request(
     async with svc.db.transaction() as s:
         row = await _lock_visible(s, request_id, actor, version)
         published = await workflows.by_version_id(s, row["workflow_version_id"])
+        state = RequestState.from_json(row["state"])
         outcome = engine.decide(
             published.definition,
-            RequestState.from_json(row["state"]),
+            state,
             actor_id=actor.user_id,
             verdict=verdict,
             comment=comment,
             now=now,
+            substitutes=await _substitutes(
+                s, published, (u for step in state.steps for u in step.candidates), now
+            ),
         )
         await _record(s, row, published, outcome, actor=actor, action=verdict.value, now=now)
     svc.wake()
@@ -154,6 +161,7 @@ async def do_resubmit_request(
             candidates=candidates,
             applies=applies,
             now=now,
+            substitutes=await _substitutes(s, published, _flat(candidates), now),
         )
         await _record(s, row, published, outcome, actor=actor, action="resubmit", now=now)
     svc.wake()
@@ -199,6 +207,17 @@ async def _lock_visible(s: Session, request_id: int, actor: Actor, version: int 
     return row
 
 
+async def _substitutes(
+    s: Session, published: workflows.Published, user_ids: Iterable[int], now: datetime
+) -> Substitutes:
+    """Who stands in for which of these users on this workflow now."""
+    return await substitutes_for(s, user_ids, workflow=published.key, at=now)
+
+
+def _flat(candidates: Iterable[tuple[int, ...]]) -> list[int]:
+    return [u for found in candidates for u in found]
+
+
 async def _record(
     s: Session,
     row: Mapping[str, Any],
@@ -210,80 +229,4 @@ async def _record(
     now: datetime,
 ) -> None:
     """Write the outcome of a move on an existing request: its new state, then the effects."""
-    state = outcome.state
-    await s.execute(
-        "update_request",
-        request_id=row["id"],
-        status=state.status.value,
-        current_step=state.current_step,
-        state=state.to_json(),
-        fields=row["fields"],
-        title=row["title"],
-        now=now,
-    )
-    await _record_effects(s, row, published, outcome, actor=actor, action=action, now=now)
-
-
-async def _record_effects(
-    s: Session,
-    row: Mapping[str, Any],
-    published: workflows.Published,
-    outcome: Outcome,
-    *,
-    actor: Actor,
-    action: str,
-    now: datetime,
-) -> None:
-    """Assignments, the decision, one audit entry and the outbox events of an outcome."""
-    request_id = int(row["id"])
-    state = outcome.state
-    await s.execute("close_assignments", request_id=request_id)
-    for user_id in state.awaiting():
-        await s.execute(
-            "open_assignment",
-            request_id=request_id,
-            step=state.current_step,
-            user_id=user_id,
-            on_behalf_of=None,
-            now=now,
-        )
-    if outcome.decision is not None:
-        d = outcome.decision
-        await s.execute(
-            "insert_decision",
-            request_id=request_id,
-            step=d.step,
-            round=d.round,
-            decided_by=d.user_id,
-            on_behalf_of=None,
-            decision=d.verdict.value,
-            comment=d.comment,
-            now=now,
-        )
-    await audit.append(
-        s,
-        request_id=request_id,
-        actor_id=actor.user_id,
-        action=f"request.{action}",
-        data={
-            "status": state.status.value,
-            "step": None if state.current_step is None else state.steps[state.current_step].key,
-            "events": [{"type": e.type, **e.data} for e in outcome.events],
-        },
-        at=now,
-    )
-    summary = outbox.RequestSummary(
-        id=request_id,
-        reference_number=row["reference_number"],
-        title=row["title"],
-        workflow=published.key,
-        status=state.status.value,
-    )
-    await outbox.emit(
-        s,
-        outcome.events,
-        request=summary,
-        actor=actor,
-        visible_to_roles=published.definition.visible_to_roles,
-        at=now,
-    )
+    await recording.record(s, row, published, outcome, actor=actor, action=action, now=now)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from godkend.domain.definitions import definition_digest, load_definition
-from godkend.domain.errors import InvalidInput, NotFound
+from godkend.domain.errors import InvalidDefinition, InvalidInput, NotFound
 from godkend.domain.workflow import WorkflowDefinition
 from godkend.services.context import Services
 from godkend.services.ports import Row, Session
@@ -25,18 +27,27 @@ class Published:
 
 
 # Published versions never change, so parsing each once per process is safe (not business state).
-_parsed: dict[int, WorkflowDefinition] = {}
+# Keyed by id *and* digest: one process may talk to several databases (tests, a restored backup),
+# where one id can be two different definitions.
+_parsed: dict[tuple[int, str], WorkflowDefinition] = {}
+
+# What a workflow key can look like (domain.workflow.WorkflowKey); no other key can exist, and
+# such text (a NUL character, 5000 characters) never needs to reach the database.
+_KEY = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 
 
 def _from_row(row: Row) -> Published:
-    definition = _parsed.get(row["id"])
+    cache_key = (int(row["id"]), str(row["digest"]))
+    definition = _parsed.get(cache_key)
     if definition is None:
         definition = WorkflowDefinition.model_validate(row["definition"])
-        _parsed[row["id"]] = definition
+        _parsed[cache_key] = definition
     return Published(row["id"], row["key"], row["version"], definition, row["published_at"])
 
 
 async def latest(session: Session, key: str) -> Published:
+    if not _KEY.fullmatch(key):
+        raise InvalidInput(f"unknown workflow {key[:64]!r}", field="workflow")
     row = await session.fetchrow("latest_workflow", key=key)
     if row is None:
         raise InvalidInput(f"unknown workflow {key!r}", field="workflow")
@@ -56,6 +67,8 @@ async def list_latest(svc: Services) -> list[Published]:
 
 
 async def get_latest(svc: Services, key: str) -> tuple[Published, list[Row]]:
+    if not _KEY.fullmatch(key):
+        raise NotFound(f"no workflow {key[:64]!r}", key=key[:64])
     async with svc.db.connection() as s:
         row = await s.fetchrow("latest_workflow", key=key)
         if row is None:
@@ -70,28 +83,63 @@ async def known_roles(session: Session) -> frozenset[str]:
 async def do_publish_workflow(
     svc: Services, text: str, *, source: str, actor_id: int | None = None
 ) -> tuple[Published, bool]:
-    """Validate and publish; a changed definition becomes a new version, an unchanged one is kept.
+    """Validate and publish one definition file (see `do_publish_workflows`)."""
+    [result] = await do_publish_workflows(svc, [(source, text)], actor_id=actor_id)
+    return result
 
-    Returns the published version and whether it is new.
+
+async def do_publish_workflows(
+    svc: Services, files: Sequence[tuple[str, str]], *, actor_id: int | None = None
+) -> list[tuple[Published, bool]]:
+    """Validate every (source, text) first, then publish all in one transaction, or none.
+
+    A changed definition becomes a new version, an unchanged one is kept; each result says
+    whether it is new. Every problem of every file is reported together.
     """
     async with svc.db.transaction() as s:
-        definition = load_definition(text, source=source, known_roles=await known_roles(s))
-        digest = definition_digest(definition)
-        await s.execute("lock_workflow_key", key=definition.key)
-        current = await s.fetchrow("latest_workflow", key=definition.key)
-        if current is not None and current["digest"] == digest:
-            return _from_row(current), False
-        version = 1 if current is None else current["version"] + 1
-        payload: dict[str, Any] = definition.model_dump(mode="json")
-        new_id = await s.fetchval(
-            "insert_workflow_version",
-            key=definition.key,
-            version=version,
-            definition=payload,
-            source=text,
-            digest=digest,
-            published_by=actor_id,
-        )
-        row = await s.fetchrow("workflow_version_by_id", id=new_id)
-        assert row is not None
-        return _from_row(row), True
+        definitions = await _load_all(s, files)
+        results: list[tuple[Published, bool]] = []
+        for (_, text), definition in zip(files, definitions, strict=True):
+            results.append(await _publish(s, definition, text, actor_id=actor_id))
+        return results
+
+
+async def _load_all(s: Session, files: Sequence[tuple[str, str]]) -> list[WorkflowDefinition]:
+    roles = await known_roles(s)
+    units = frozenset(r["key"] for r in await s.fetch("list_org_unit_keys"))
+    definitions: list[WorkflowDefinition] = []
+    problems: list[str] = []
+    for source, text in files:
+        try:
+            definitions.append(
+                load_definition(text, source=source, known_roles=roles, known_org_units=units)
+            )
+        except InvalidDefinition as e:
+            problems.extend(e.problems)
+    if problems:
+        raise InvalidDefinition(problems, source=", ".join(source for source, _ in files))
+    return definitions
+
+
+async def _publish(
+    s: Session, definition: WorkflowDefinition, text: str, *, actor_id: int | None
+) -> tuple[Published, bool]:
+    digest = definition_digest(definition)
+    await s.execute("lock_workflow_key", key=definition.key)
+    current = await s.fetchrow("latest_workflow", key=definition.key)
+    if current is not None and current["digest"] == digest:
+        return _from_row(current), False
+    version = 1 if current is None else current["version"] + 1
+    payload: dict[str, Any] = definition.model_dump(mode="json")
+    new_id = await s.fetchval(
+        "insert_workflow_version",
+        key=definition.key,
+        version=version,
+        definition=payload,
+        source=text,
+        digest=digest,
+        published_by=actor_id,
+    )
+    row = await s.fetchrow("workflow_version_by_id", id=new_id)
+    assert row is not None
+    return _from_row(row), True

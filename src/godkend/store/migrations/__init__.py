@@ -6,8 +6,13 @@ import asyncio
 from importlib import resources
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError as AlembicError
+from sqlalchemy.exc import SQLAlchemyError
+
+from godkend.domain.errors import DatabaseUnavailable
 
 
 def _config(url: str) -> Config:
@@ -26,8 +31,15 @@ def to_sqlalchemy_url(url: str) -> str:
 
 
 def migrate(url: str) -> None:
-    """Upgrade the database at `url` to the newest revision (blocking; call from sync code)."""
-    command.upgrade(_config(url), "head")
+    """Upgrade the database at `url` to the newest revision (blocking; call from sync code).
+
+    Driver and Alembic errors become DatabaseUnavailable naming the first line of the cause.
+    """
+    try:
+        command.upgrade(_config(url), "head")
+    except (OSError, asyncpg.PostgresError, SQLAlchemyError, AlembicError) as e:
+        cause = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise DatabaseUnavailable(f"cannot migrate the database: {cause}") from e
 
 
 async def migrate_async(url: str) -> None:

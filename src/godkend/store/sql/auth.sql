@@ -21,4 +21,4 @@ WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL
 RETURNING t.user_id;
 
 -- name: prune_sessions
-DELETE FROM sessions WHERE expires_at < :now - interval '7 days';
+DELETE FROM sessions WHERE expires_at < :now::timestamptz - interval '7 days';

@@ -88,3 +88,6 @@ SELECT u.id, u.username, u.name, u.email, o.key AS org_unit,
                  WHERE r.user_id = u.id), '{}') AS roles
 FROM users u JOIN org_units o ON o.id = u.org_unit_id
 ORDER BY u.username;
+
+-- name: list_org_unit_keys
+SELECT key FROM org_units ORDER BY key;

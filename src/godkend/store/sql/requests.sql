@@ -27,7 +27,15 @@ UPDATE assignments SET active = false WHERE request_id = :request_id AND active;
 -- name: open_assignment
 INSERT INTO assignments (request_id, step, user_id, on_behalf_of, active, assigned_at)
 VALUES (:request_id, :step, :user_id, :on_behalf_of, true, :now)
-ON CONFLICT (request_id, step, user_id) DO UPDATE SET active = true, assigned_at = EXCLUDED.assigned_at;
+ON CONFLICT (request_id, step, user_id) DO UPDATE
+   SET active = true, assigned_at = EXCLUDED.assigned_at, on_behalf_of = EXCLUDED.on_behalf_of;
+
+-- name: note_assignment
+-- An approver who is away: the step is theirs, but awaits their substitute (on_behalf_of them).
+-- The row keeps the request visible to them and in their history of approvals.
+INSERT INTO assignments (request_id, step, user_id, on_behalf_of, active, assigned_at)
+VALUES (:request_id, :step, :user_id, NULL, false, :now)
+ON CONFLICT (request_id, step, user_id) DO NOTHING;
 
 -- name: insert_decision
 INSERT INTO decisions (request_id, step, round, decided_by, on_behalf_of, decision, comment, decided_at)
@@ -52,8 +60,13 @@ SELECT godkend_can_see(:request_id, :user_id, :roles::text[]);
 SELECT r.id, r.reference_number, w.key AS workflow_key, w.version AS workflow_version,
        r.title, r.fields, r.status, r.state, r.requester_id, u.name AS requester_name,
        r.version, r.created_at, r.updated_at,
-       coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name) ORDER BY p.id)
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                            'id', p.id, 'name', p.name,
+                            'on_behalf_of', CASE WHEN b.id IS NOT NULL
+                                THEN jsonb_build_object('id', b.id, 'name', b.name) END)
+                        ORDER BY p.id)
                  FROM assignments a JOIN users p ON p.id = a.user_id
+                 LEFT JOIN users b ON b.id = a.on_behalf_of
                  WHERE a.request_id = r.id AND a.active), '[]') AS pending_approvers
 FROM requests r
 JOIN workflow_versions w ON w.id = r.workflow_version_id
@@ -81,8 +94,13 @@ LIMIT :limit;
 SELECT r.id, r.reference_number, w.key AS workflow_key, w.version AS workflow_version,
        r.title, r.fields, r.status, r.state, r.requester_id, u.name AS requester_name,
        r.version, r.created_at, r.updated_at,
-       coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name) ORDER BY p.id)
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                            'id', p.id, 'name', p.name,
+                            'on_behalf_of', CASE WHEN b.id IS NOT NULL
+                                THEN jsonb_build_object('id', b.id, 'name', b.name) END)
+                        ORDER BY p.id)
                  FROM assignments a JOIN users p ON p.id = a.user_id
+                 LEFT JOIN users b ON b.id = a.on_behalf_of
                  WHERE a.request_id = r.id AND a.active), '[]') AS pending_approvers
 FROM requests r
 JOIN workflow_versions w ON w.id = r.workflow_version_id

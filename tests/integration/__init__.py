@@ -1,0 +1,1 @@
+"""Integration tests: the core service against a real PostgreSQL."""

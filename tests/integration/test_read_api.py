@@ -1,0 +1,113 @@
+"""The read side a user starts from: who am I, which workflows exist, is the service up."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from godkend.api.app import create_app
+from godkend.config import Settings
+from godkend.services.context import Services
+from godkend.services.workflows import do_publish_workflow
+from tests.integration.clients import API, BASE_URL, ClientFactory, login, submit
+from tests.integration.conftest import with_database
+
+
+async def test_me_shows_the_callers_profile(client_factory: ClientFactory) -> None:
+    bo = await login(client_factory, "bo")
+    me = (await bo.get(f"{API}/me")).json()
+    assert me == {
+        "id": me["id"],
+        "username": "bo",
+        "name": "Bo Kristensen",
+        "email": "bo@fsg.example.dk",
+        "org_unit": "digitalisering",
+        "roles": ["employee", "manager"],
+    }
+
+
+async def test_workflows_are_listed_with_their_form(client_factory: ClientFactory) -> None:
+    anna = await login(client_factory, "anna")
+    listed = (await anna.get(f"{API}/workflows")).json()["data"]
+    keys = {w["key"] for w in listed}
+    assert {"ferie", "udlaeg", "it-adgang"} <= keys
+    ferie = (await anna.get(f"{API}/workflows/ferie")).json()
+    assert ferie["version"] == 1
+    assert [v["version"] for v in ferie["versions"]] == [1]
+    fields = {f["key"]: f for f in ferie["fields"]}
+    assert fields["from"]["type"] == "date"
+    assert fields["to"]["type"] == "date"
+    assert fields["note"]["required"] is False
+    assert [s["key"] for s in ferie["steps"]] == ["manager"]
+
+
+async def test_health_endpoints(app_client: httpx.AsyncClient) -> None:
+    assert (await app_client.get("/healthz")).json() == {"status": "ok"}
+    ready = await app_client.get("/readyz")
+    assert ready.json()["database"] is True
+    metrics = await app_client.get("/metrics")
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+
+
+ONE_STEP = """
+key: kopi
+title: {da: Kopi, en: Copy}
+description: {da: Kopi, en: Copy}
+fields:
+  - key: note
+    type: text
+    label: {da: Note, en: Note}
+steps:
+  - key: STEP
+    name: {da: Trin, en: Step}
+    approvers: {manager: 1}
+"""
+
+
+async def test_two_databases_in_one_process_keep_their_own_definitions(
+    app: FastAPI, pg_admin_url: str, demo_template: str, tmp_path: Path
+) -> None:
+    """Published versions are cached per process; one id in two databases is two definitions."""
+    first: Services = app.state.services
+    published, _ = await do_publish_workflow(
+        first, ONE_STEP.replace("STEP", "first"), source="kopi.yaml"
+    )
+    name = f"godkend_it_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_template}"')
+    finally:
+        await admin.close()
+    other_app = create_app(
+        Settings(data_dir=tmp_path, secret_key="test"),
+        database_url=with_database(pg_admin_url, name),
+    )
+    try:
+        async with other_app.router.lifespan_context(other_app):
+            second: Services = other_app.state.services
+            other, _ = await do_publish_workflow(
+                second, ONE_STEP.replace("STEP", "second"), source="kopi.yaml"
+            )
+            assert other.id == published.id
+            assert [s.key for s in other.definition.steps] == ["second"]
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=other_app), base_url=BASE_URL
+            )
+            async with client:
+                anna = await login(lambda: client, "anna")
+                request = await submit(anna, workflow="kopi", title="Kopi", fields={"note": "x"})
+                assert [s["key"] for s in request["steps"]] == ["second"]
+                assert (await anna.get(f"{API}/workflows/kopi")).json()["steps"][0]["key"] == (
+                    "second"
+                )
+    finally:
+        admin = await asyncpg.connect(pg_admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
