@@ -125,6 +125,12 @@ class Person(BaseModel):
     name: str
 
 
+class PendingApprover(Person):
+    """Who a request awaits; `on_behalf_of` is the absent approver a substitute acts for."""
+
+    on_behalf_of: Person | None = None
+
+
 class WorkflowRef(BaseModel):
     key: str
     version: int
@@ -147,7 +153,7 @@ class RequestPublic(BaseModel):
     current_step: str | None
     steps: list[StepProgress]
     requester: Person
-    pending_approvers: list[Person]
+    pending_approvers: list[PendingApprover]
     version: int
     created_at: datetime
     updated_at: datetime

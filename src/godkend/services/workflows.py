@@ -107,12 +107,19 @@ async def do_publish_workflows(
 async def _load_all(s: Session, files: Sequence[tuple[str, str]]) -> list[WorkflowDefinition]:
     roles = await known_roles(s)
     units = frozenset(r["key"] for r in await s.fetch("list_org_unit_keys"))
+    groups = frozenset(r["key"] for r in await s.fetch("list_group_keys"))
     definitions: list[WorkflowDefinition] = []
     problems: list[str] = []
     for source, text in files:
         try:
             definitions.append(
-                load_definition(text, source=source, known_roles=roles, known_org_units=units)
+                load_definition(
+                    text,
+                    source=source,
+                    known_roles=roles,
+                    known_org_units=units,
+                    known_groups=groups,
+                )
             )
         except InvalidDefinition as e:
             problems.extend(e.problems)
