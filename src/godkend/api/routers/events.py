@@ -1,0 +1,233 @@
+"""The event transports (CONTRACT §4): head, long-poll, SSE and WebSocket, one cursor semantics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket
+from fastapi.responses import Response, StreamingResponse
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketState
+
+from godkend.api.deps import CurrentPrincipal, Principal, authenticate, principal_still_valid
+from godkend.domain.errors import DatabaseUnavailable, GodkendError
+from godkend.realtime import sse
+from godkend.realtime.cursor import Cursor, parse_cursor
+from godkend.realtime.delivery import Ended, pump
+from godkend.realtime.frames import Frame
+from godkend.realtime.ports import Audience
+from godkend.realtime.runtime import Realtime
+from godkend.realtime.stream import EventStream
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["events"])
+
+# WebSocket close codes after the handshake (4xxx: application-defined).
+WS_SESSION_ENDED = 4401  # logged out or expired: do not reconnect without logging in
+WS_RESYNC = 4409  # fell behind: system.reset was sent; reload, then reconnect
+WS_TRY_AGAIN = 1013  # the database is unavailable right now: reconnect with the cursor
+WS_POLICY = 1008  # refused at the handshake (cross-site, unauthenticated, bad cursor)
+MAX_WAIT = 60.0
+
+
+def realtime_of(conn: HTTPConnection) -> Realtime:
+    rt: Realtime | None = getattr(conn.app.state, "realtime", None)
+    if rt is None:
+        raise DatabaseUnavailable("real-time delivery is not running")
+    return rt
+
+
+def audience_of(principal: Principal) -> Audience:
+    return Audience(principal.user_id, frozenset(principal.roles))
+
+
+def parse_after(after: str | None, *, field: str = "after") -> Cursor | None:
+    return None if after is None or after == "" else parse_cursor(after, field=field)
+
+
+@router.get("/events/head")
+async def events_head(request: Request, principal: CurrentPrincipal) -> dict[str, str]:
+    """The current end of the stream: pass it as `after` to get only what happens from now."""
+    return {"cursor": str(realtime_of(request).head())}
+
+
+@router.get("/events")
+async def events_long_poll(
+    request: Request,
+    principal: CurrentPrincipal,
+    after: str | None = None,
+    timeout: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 25.0,  # noqa: ASYNC109 -- CONTRACT §4
+) -> Response:
+    """Long-poll: the events after `after` at once if there are any, else wait up to `timeout` s."""
+    rt = realtime_of(request)
+    frames, cursor = await rt.poll(audience_of(principal), parse_after(after), wait=timeout)
+    # Each event is already JSON (encoded once, in the hub); splice, do not re-encode.
+    body = '{"events":[' + ",".join(f.text for f in frames) + '],"cursor":"' + str(cursor) + '"}'
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/events/stream")
+async def events_sse(
+    request: Request,
+    principal: CurrentPrincipal,
+    after: str | None = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> Response:
+    """SSE: a reconnecting browser's Last-Event-ID wins over `after`."""
+    rt = realtime_of(request)
+    if last_event_id:
+        cursor = parse_after(last_event_id, field="Last-Event-ID")
+    else:
+        cursor = parse_after(after)
+    stream = rt.stream(audience_of(principal), cursor, transport="sse")
+    await stream.__aenter__()  # before the 200: a listener that is not up yet gives a 503
+
+    async def run(write: Callable[[bytes], Awaitable[None]]) -> None:
+        try:
+            await write(sse.preamble())
+            await pump(
+                rt,
+                stream,
+                send=lambda frame: write(sse.event(frame)),
+                heartbeat=lambda: write(sse.comment()),
+                still_valid=lambda: principal_still_valid(request, principal),
+            )
+        except GodkendError as e:
+            log.warning("SSE stream ended: %s", e)  # the browser reconnects with Last-Event-ID
+
+    return EventStreamResponse(run, on_close=stream.close)
+
+
+class EventStreamResponse(StreamingResponse):
+    """text/event-stream whose writes can time out and which stops when the client goes."""
+
+    def __init__(
+        self,
+        run: Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[None]],
+        *,
+        on_close: Callable[[], None],
+    ) -> None:
+        super().__init__(
+            iter(()),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        self._run = run
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def write(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        async def until_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await first_of(self._run(write), until_disconnect())
+            with contextlib.suppress(Exception):  # the client may already be gone
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            self._on_close()  # the hub must forget this client however the response ended
+
+
+@router.websocket("/events/ws")
+async def events_ws(websocket: WebSocket, after: str | None = None) -> None:
+    """One JSON event per text frame. Refused (403) when cross-site or unauthenticated."""
+    if not same_origin(websocket):
+        await websocket.close(WS_POLICY, "cross-site WebSocket refused")
+        return
+    try:
+        principal = await authenticate(websocket)
+        cursor = parse_after(after)
+    except GodkendError as e:
+        await websocket.close(WS_POLICY, e.message[:120])
+        return
+    code, reason = WS_TRY_AGAIN, "the event stream is unavailable; reconnect"
+    try:
+        # Subscribed before the handshake completes: "from now" means from the 101.
+        async with realtime_of(websocket).stream(
+            audience_of(principal), cursor, transport="ws"
+        ) as stream:
+            await websocket.accept()
+            code, reason = await _serve_ws(realtime_of(websocket), websocket, stream, principal)
+    except GodkendError as e:
+        log.warning("WebSocket stream ended: %s", e)
+        if websocket.client_state is WebSocketState.CONNECTING:
+            await websocket.accept()  # so the client sees 1013 and retries, not a bare 403
+    with contextlib.suppress(Exception):  # the client may already be gone
+        await websocket.close(code, reason)
+
+
+async def _serve_ws(
+    rt: Realtime, websocket: WebSocket, stream: EventStream, principal: Principal
+) -> tuple[int, str]:
+    async def send(frame: Frame) -> None:
+        await websocket.send_text(frame.text)
+
+    async def heartbeat() -> None:
+        return None  # the server (uvicorn) pings at the protocol level
+
+    ended = await first_of(
+        pump(
+            rt,
+            stream,
+            send=send,
+            heartbeat=heartbeat,
+            still_valid=lambda: principal_still_valid(websocket, principal),
+        ),
+        _until_ws_disconnect(websocket),
+    )
+    if ended is Ended.SESSION:
+        return WS_SESSION_ENDED, "the session has ended"
+    if ended is Ended.RESET:
+        return WS_RESYNC, "fell behind: reload, then reconnect"
+    return WS_TRY_AGAIN, "not reading fast enough"
+
+
+async def _until_ws_disconnect(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass  # the stream is one-way; whatever the client sends is ignored
+
+
+async def first_of(*work: Awaitable[Any]) -> Any:
+    """Run until the first finishes, cancel the rest; its result (or its error)."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return next(iter(done)).result()
+
+
+def same_origin(conn: HTTPConnection) -> bool:
+    """A browser always sends Origin on a WebSocket: it must be godkend's public URL, or the
+    host the browser itself connected to (a cross-site page cannot forge either)."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (a script with a bearer token): nothing to hijack
+    scheme = {"ws": "http", "wss": "https"}.get(conn.url.scheme, conn.url.scheme)
+    own = f"{scheme}://{conn.url.netloc}"
+    allowed = {_normal_origin(conn.app.state.settings.public_base_url), _normal_origin(own)}
+    return _normal_origin(origin) in allowed
+
+
+def _normal_origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return "invalid"
+    default = {"http": 80, "https": 443}.get(scheme)
+    host = (parts.hostname or "").lower()
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")

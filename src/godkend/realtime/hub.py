@@ -1,0 +1,128 @@
+"""The hub: routes each event read by the listener to the local connections allowed to see it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import TypeVar
+
+from godkend.realtime import metrics
+from godkend.realtime.cursor import Cursor
+from godkend.realtime.frames import Frame, encode, reset_frame
+from godkend.realtime.ports import Audience, OutboxRow, Scan
+
+log = logging.getLogger(__name__)
+K = TypeVar("K")
+
+
+class Subscription:
+    """One live connection's bounded queue; it never blocks the hub."""
+
+    def __init__(self, hub: Hub, audience: Audience, *, transport: str, maxsize: int) -> None:
+        self.hub = hub
+        self.audience = audience
+        self.transport = transport
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize)
+        self.closed = False
+        self.overflowed = False
+
+    def offer(self, frame: Frame) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self._overflow()
+
+    def _overflow(self) -> None:
+        # Drop what it has not read: it reloads anyway, and resumes from where the hub stood.
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.overflowed = True
+        resume = self.hub.position or Cursor(0, 0)
+        self.queue.put_nowait(reset_frame(resume, reason="overflow", terminal=True))
+        metrics.RESETS_SENT.labels("overflow").inc()
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.hub.unsubscribe(self)
+
+
+class Hub:
+    """Live connections indexed by user and by role: routing costs O(recipients)."""
+
+    def __init__(self, *, queue_size: int = 1000) -> None:
+        self.queue_size = queue_size
+        # How far the listener has routed; None until it has read its first horizon.
+        self.position: Cursor | None = None
+        self._by_user: dict[int, set[Subscription]] = {}
+        self._by_role: dict[str, set[Subscription]] = {}
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def subscribe(self, audience: Audience, *, transport: str) -> Subscription:
+        sub = Subscription(self, audience, transport=transport, maxsize=self.queue_size)
+        self._by_user.setdefault(audience.user_id, set()).add(sub)
+        for role in audience.roles:
+            self._by_role.setdefault(role, set()).add(sub)
+        self._count += 1
+        metrics.STREAMS_OPEN.labels(transport).inc()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if _discard(self._by_user, sub.audience.user_id, sub):
+            for role in sub.audience.roles:
+                _discard(self._by_role, role, sub)
+            self._count -= 1
+            metrics.STREAMS_OPEN.labels(sub.transport).dec()
+            sub.closed = True
+
+    def publish(self, scan: Scan) -> None:
+        """Route a scan's rows in order, then note how far the hub has got (no await between)."""
+        for row in scan.rows:
+            self.route(row)
+        if self.position is None or scan.end > self.position:
+            self.position = scan.end
+
+    def route(self, row: OutboxRow) -> int:
+        recipients = self._recipients(row)
+        if not recipients:
+            return 0
+        try:
+            frame = encode(row)
+        except (TypeError, ValueError):
+            # A bad event must not stop the stream for everybody else: log it and move on.
+            log.exception("outbox event %s (%s) cannot be encoded; skipped", row.cursor, row.type)
+            metrics.BAD_EVENTS.inc()
+            return 0
+        for sub in recipients:
+            sub.offer(frame)
+        return len(recipients)
+
+    def _recipients(self, row: OutboxRow) -> set[Subscription]:
+        found: set[Subscription] = set()
+        _gather(found, self._by_user, row.audience_users)
+        _gather(found, self._by_role, row.audience_roles)
+        return found
+
+
+def _gather(into: set[Subscription], index: dict[K, set[Subscription]], keys: Iterable[K]) -> None:
+    for key in keys:
+        subs = index.get(key)
+        if subs:
+            into |= subs
+
+
+def _discard(index: dict[K, set[Subscription]], key: K, sub: Subscription) -> bool:
+    subs = index.get(key)
+    if subs is None or sub not in subs:
+        return False
+    subs.discard(sub)
+    if not subs:
+        del index[key]
+    return True

@@ -1,0 +1,126 @@
+"""Real `godkend serve` processes on one database with the demo loaded, for the real-time tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from godkend.services.context import Services
+from godkend.services.demo import load_demo
+from godkend.store.db import PgDatabase
+
+GODKEND = str(Path(sys.executable).with_name("godkend"))
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Instance:
+    """One `godkend serve` process."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no goodbye to anybody."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+async def _ready(instance: Instance) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    async with httpx.AsyncClient(base_url=instance.base_url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if instance.process.poll() is not None:
+                pytest.fail(f"{instance.name} exited:\n{instance.output()[-3000:]}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    pytest.fail(f"{instance.name} not ready in {START_TIMEOUT} s:\n{instance.output()[-3000:]}")
+
+
+def _spawn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [GODKEND, "serve", "--no-migrate", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+Launch = Callable[[int], Coroutine[Any, Any, list[Instance]]]
+
+
+@pytest.fixture
+async def demo_url(db_url: str) -> str:
+    """The test's database with the demo organisation and workflows."""
+    db = await PgDatabase.connect(db_url, min_size=1, max_size=2)
+    try:
+        await load_demo(Services(db=db))
+    finally:
+        await db.close()
+    return db_url
+
+
+@pytest.fixture
+async def instances(demo_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
+    """Start n `godkend serve` processes on the demo database; all stopped after the test."""
+    started: list[Instance] = []
+
+    async def launch(n: int) -> list[Instance]:
+        batch = []
+        for _ in range(n):
+            port = free_port()
+            log = tmp_path / f"instance{len(started)}.log"
+            env = {
+                **os.environ,
+                "GODKEND_DATABASE_URL": demo_url,
+                "GODKEND_DATA_DIR": str(tmp_path / f"data{len(started)}"),
+                # One secret for all: a session's CSRF token is valid on every instance.
+                "GODKEND_SECRET_KEY": "e2e-realtime-secret",
+            }
+            process = _spawn(port, env, log)
+            instance = Instance(f"instance{len(started)}", process, f"http://127.0.0.1:{port}", log)
+            started.append(instance)
+            batch.append(instance)
+        await asyncio.gather(*(_ready(x) for x in batch))
+        return batch
+
+    yield launch
+    for instance in started:
+        instance.stop()
