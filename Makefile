@@ -7,7 +7,40 @@ GODKEND_HOST ?= 127.0.0.1
 GODKEND_PORT ?= 8000
 export GODKEND_HOST GODKEND_PORT
 
-.PHONY: run test lint types imports pytest install clean bench
+# The web UI's front-end assets (DKFDS) come from npm, pinned by package-lock.json, and are
+# copied into the package's static folder (not committed); the browser tests need Chromium.
+NPM_STAMP := node_modules/.installed
+VENDOR := src/godkend/web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+I18N := src/godkend/web/i18n
+
+.PHONY: run test lint types imports pytest install clean bench vendor chromium i18n screenshots
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NPM_STAMP)
+
+$(VENDOR_STAMP): $(NPM_STAMP)
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/dkfds
+	cp -R node_modules/dkfds/dist/css node_modules/dkfds/dist/fonts node_modules/dkfds/dist/img \
+		node_modules/dkfds/LICENSE.md $(VENDOR)/dkfds/
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+chromium:
+	@test -x /usr/bin/chromium || apt-get install -y chromium \
+		|| (apt-get update && apt-get install -y chromium)
+
+# Re-extract the web UI's texts and merge them into the catalogues (then translate da's new ones).
+# The .po files are compiled in memory when godkend starts: there are no .mo files to build.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k N_ --no-location --sort-output \
+		--project godkend --copyright-holder godkend -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -D messages --width 100 \
+		--no-fuzzy-matching --ignore-obsolete
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +50,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/godkend demo --host $(GODKEND_HOST) --port $(GODKEND_PORT)
 
 lint: $(STAMP)
@@ -30,10 +63,14 @@ types: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(VENDOR_STAMP) chromium
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint types imports pytest
 
+# The pictures in docs/screenshots/ (rewritten from a real server and browser; not part of `test`).
+screenshots: $(STAMP) $(VENDOR_STAMP) chromium
+	GODKEND_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/web/test_screenshots.py -q
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage* $(VENDOR) node_modules
