@@ -30,11 +30,15 @@ def pg_admin_url() -> Iterator[str]:
         return
     from godkend.store.embedded import ChildServer
 
-    data_dir = Path(
-        os.environ.get("GODKEND_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="godkend-test-")
-    )
+    kept = os.environ.get("GODKEND_TEST_DATA_DIR")
+    data_dir = Path(kept or tempfile.mkdtemp(prefix="godkend-test-"))
     with ChildServer(data_dir) as server:
         yield server.info.url
+    if not kept:  # a throwaway cluster: remove it, here and under /var/lib/godkend when root
+        from godkend.store.embedded import destroy
+
+        destroy(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

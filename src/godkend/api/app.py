@@ -9,10 +9,14 @@ from fastapi import APIRouter, FastAPI
 
 from godkend.api import errors
 from godkend.api.limits import BodyLimit
-from godkend.api.routers import auth, health, me, requests, workflows
+from godkend.api.routers import auth, bulk, delegations, events, health, me, requests, workflows
 from godkend.config import Settings
+from godkend.realtime.runtime import Realtime
 from godkend.services.context import Services
+from godkend.services.scheduler import Scheduler
 from godkend.store.db import PgDatabase
+from godkend.store.outbox import PgEventSource
+from godkend.web import routes as web_routes
 
 API_PREFIX = "/api/v1"
 
@@ -23,10 +27,21 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await PgDatabase.connect(database_url)
+        realtime = Realtime(PgEventSource(db), retention_days=settings.event_retention_days)
+        scheduler: Scheduler | None = None
         try:
-            app.state.services = Services(db=db)
+            await realtime.start()
+            services = Services(db=db, wake=realtime.wake)
+            app.state.realtime = realtime
+            app.state.services = services
+            # Every instance runs the timers; SKIP LOCKED makes each fire once (docs/workflows.md).
+            scheduler = Scheduler(services)
+            scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            await realtime.stop()
             await db.close()
 
     app = FastAPI(
@@ -42,14 +57,19 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit)
     api = APIRouter(prefix=API_PREFIX)
-    for router in (
+    routers = (
         auth.router,
         me.router,
         workflows.router,
         requests.router,
         requests.inbox_router,
-    ):
+        bulk.router,
+        delegations.router,
+        events.router,
+    )
+    for router in routers:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    web_routes.mount(app)  # pages, /static, CSP headers, HTML error pages outside /api
     return app

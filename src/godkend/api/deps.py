@@ -14,7 +14,7 @@ from godkend.domain.model import Actor
 from godkend.services import auth
 from godkend.services.context import Services
 
-SESSION_COOKIE = "godkend_session"
+SESSION_COOKIE = auth.SESSION_COOKIE
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -16,6 +16,9 @@ from godkend.domain.model import Actor
 from godkend.services.context import Services
 from godkend.services.directory import actor_from_row, load_actor
 
+# The cookie that carries a session token, for the API and the web pages alike.
+SESSION_COOKIE = "godkend_session"
+
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the timing of a wrong username
 # the same as that of a wrong password.
