@@ -7,7 +7,6 @@ passwords takes seconds); each test's server gets a fresh clone of it.
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 import signal
@@ -87,16 +86,6 @@ def _free_port() -> int:
         return port
 
 
-@functools.cache
-def _app_mounts_web() -> bool:
-    """Whether `godkend serve` already serves the web UI (the app factory calls routes.mount)."""
-    from godkend.api.app import create_app
-    from godkend.config import Settings
-
-    app = create_app(Settings(secret_key="probe"), database_url="postgresql://probe/none")
-    return bool(getattr(app.state, "web_mounted", False))
-
-
 @dataclass
 class Server:
     """One `godkend serve` process; `restart()` stops it and starts another on the same port."""
@@ -112,9 +101,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        if _app_mounts_web():
-            return [str(Path(sys.executable).parent / "godkend"), "serve", "--no-migrate"]
-        return [sys.executable, "-m", "tests.e2e.web.serve"]
+        return [str(Path(sys.executable).parent / "godkend"), "serve", "--no-migrate"]
 
     def start(self) -> None:
         env = {
