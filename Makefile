@@ -54,8 +54,8 @@ run: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/godkend demo --host $(GODKEND_HOST) --port $(GODKEND_PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 types: $(STAMP)
 	$(BIN)/mypy

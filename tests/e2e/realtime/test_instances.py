@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import asyncpg
 import pytest
@@ -135,3 +136,47 @@ async def test_clients_of_a_killed_instance_resume_elsewhere_without_loss_or_rep
     for s in streams:
         assert s.ids == want(s), s.name
         assert s.reconnects >= 1, s.name
+
+
+async def test_an_instance_stopped_for_a_deploy_lets_its_streams_go_and_they_resume_elsewhere(
+    instances: Launch, demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leaving, staying = await instances(2)
+    users = {name: await login(staying.base_url, name) for name in ("anna", "bo", "dorte")}
+    start = await head(users["anna"])
+    streams = [
+        await EventClient(
+            kind,
+            leaving.base_url,
+            headers=users["dorte"].headers,
+            name=f"dorte/{kind}",
+            fallbacks=[staying.base_url],
+        ).start(start)
+        for kind in ("ws", "sse", "longpoll")
+    ]
+    await submit(users["anna"], "Før")
+    stopped_at = asyncio.get_running_loop().time()
+    leaving.process.send_signal(signal.SIGTERM)
+    exited = await asyncio.to_thread(leaving.process.wait, 30)
+    took = asyncio.get_running_loop().time() - stopped_at
+    await submit(users["anna"], "Efter")
+    db = await asyncpg.connect(demo_url)
+    try:
+        expected = await expected_ids(db, users["dorte"], start)
+    finally:
+        await db.close()
+    await wait_until(lambda: all(s.ids == expected for s in streams), within=20)
+    for s in streams:
+        await s.stop()
+    report(
+        capsys,
+        f"SIGTERM with open streams: exited {exited} after {took:.1f}s",
+        [
+            f"{s.name}: expected {len(expected)}, received {len(s.ids)}, "
+            f"lost {counts(s, expected)[0]}, duplicated {counts(s, expected)[1]}"
+            for s in streams
+        ],
+    )
+    assert took < 10  # open streams must not hold a deploy up
+    for s in streams:
+        assert s.ids == expected, s.name

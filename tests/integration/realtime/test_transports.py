@@ -137,11 +137,17 @@ async def test_sse_frames_carry_retry_id_and_type_and_heartbeats(base_url: str) 
                     x.startswith("data: ") and '"request.submitted"' in x for x in lines
                 ):
                     break
-    assert lines[0] == "retry: 2000"
-    ids = [x[4:] for x in lines if x.startswith("id: ")]
-    data = [json.loads(x[6:]) for x in lines if x.startswith("data: ")]
-    assert ids
-    assert ids == [d["id"] for d in data]
+    assert lines[:3] == ["retry: 2000", f"id: {start}", ""]  # resumable before any event
+    messages = [m.splitlines() for m in "\n".join(lines).split("\n\n")]
+    events = [m for m in messages if any(x.startswith("data: ") for x in m)]
+    assert events
+    for message in events:
+        fields = dict(x.split(": ", 1) for x in message)
+        assert fields["id"] == json.loads(fields["data"])["id"]
+        assert fields["event"] == json.loads(fields["data"])["type"]
+    heartbeats = [m for m in messages if m and m[0] == ": heartbeat"]
+    assert heartbeats
+    assert all(m[1].startswith("id: ") for m in heartbeats)
 
 
 async def test_a_websocket_client_that_never_reads_is_cut_off_and_delays_nobody(

@@ -126,6 +126,8 @@ class EventClient:
                     assert event["id"] == fields["id"]
                     assert event["type"] == fields["event"]
                     self._take(event)
+                elif "id" in fields:
+                    self.cursor = fields["id"]  # like a browser: Last-Event-ID moves on
                 fields = {}
 
     async def _long_poll(self, connected: asyncio.Event) -> None:

@@ -90,12 +90,12 @@ async def events_sse(
 
     async def run(write: Callable[[bytes], Awaitable[None]]) -> None:
         try:
-            await write(sse.preamble())
+            await write(sse.preamble(stream.position))
             await pump(
                 rt,
                 stream,
                 send=lambda frame: write(sse.event(frame)),
-                heartbeat=lambda: write(sse.comment()),
+                heartbeat=lambda: write(sse.heartbeat(stream.position)),
                 still_valid=lambda: principal_still_valid(request, principal),
             )
         except GodkendError as e:
