@@ -105,7 +105,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, *, demo: bool = Fals
             _print_demo_logins(settings, changed)
         app = create_app(settings, database_url=url)
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            proxy_headers=False,
+            # Open streams would hold a deploy's SIGTERM forever; clients resume elsewhere.
+            timeout_graceful_shutdown=5,
         )
         uvicorn.Server(config).run()
     return 0
@@ -261,6 +267,35 @@ def cmd_workflows_show(args: argparse.Namespace, settings: Settings) -> int:
         return run_with_services(url, work)
 
 
+def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    """Print events as JSON lines, from `--after` (resumable) or from now, until interrupted."""
+    from godkend.realtime.cursor import parse_cursor
+    from godkend.realtime.tap import tap
+    from godkend.store.db import PgDatabase
+    from godkend.store.outbox import PgEventSource
+
+    after = parse_cursor(args.after) if args.after else None
+
+    def write(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    async def go(url: str) -> int:
+        db = await PgDatabase.connect(url, min_size=1, max_size=2)
+        try:
+            source = PgEventSource(db, application_name="godkend-listen")
+            await tap(source, after, args.type or [], write)
+        finally:
+            await db.close()
+        return 0
+
+    with database_url(settings) as url:
+        try:
+            return asyncio.run(go(url))
+        except KeyboardInterrupt:
+            return 0
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -317,6 +352,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("key")
     p.add_argument("--mermaid", action="store_true", help="as a Mermaid flowchart")
     p.set_defaults(handler=cmd_workflows_show)
+    p = sub.add_parser("listen", help="print events as JSON lines (an audit tap)")
+    p.add_argument("--after", metavar="CURSOR", help="resume after this cursor (default: now)")
+    p.add_argument("--type", action="append", metavar="T", help="only events of this type")
+    p.set_defaults(handler=cmd_listen)
     return parser
 
 
