@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from godkend.realtime.frames import Frame
 from godkend.realtime.runtime import Realtime
 from godkend.realtime.stream import EventStream
+
+log = logging.getLogger(__name__)
 
 
 class Ended(enum.Enum):
@@ -43,13 +46,21 @@ async def pump(
             continue
         now = time.monotonic()
         if now >= check_at:
-            if not await still_valid():
+            if not await _session_valid(still_valid):
                 return Ended.SESSION
             check_at = now + rt.session_check_seconds
         if now >= heartbeat_at:
             if not await _within(rt.send_timeout_seconds, heartbeat()):
                 return Ended.SEND_TIMEOUT
             heartbeat_at = now + rt.heartbeat_interval()
+
+
+async def _session_valid(still_valid: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await still_valid()
+    except Exception as e:  # the database is away: keep streaming, ask again next time
+        log.debug("session check failed, keeping the stream: %s", e)
+        return True
 
 
 async def _within(seconds: float, sending: Awaitable[None]) -> bool:

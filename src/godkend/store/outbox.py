@@ -73,7 +73,11 @@ async def _raw(url: str, application_name: str) -> asyncpg.Connection:
             conn = await connect_raw(url)
     except TimeoutError as e:
         raise DatabaseUnavailable("timed out connecting to the database") from e
-    await _run(conn, "outbox_session_setup", application_name=application_name)
+    try:
+        await _run(conn, "outbox_session_setup", application_name=application_name)
+    except BaseException:
+        conn.terminate()
+        raise
     return conn
 
 

@@ -97,30 +97,41 @@ async def demo_url(db_url: str) -> str:
     return db_url
 
 
-@pytest.fixture
-async def instances(demo_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
-    """Start n `godkend serve` processes on the demo database; all stopped after the test."""
-    started: list[Instance] = []
+class Launcher:
+    """Starts `godkend serve` processes on one database and stops them all at the end."""
 
-    async def launch(n: int) -> list[Instance]:
-        batch = []
-        for _ in range(n):
-            port = free_port()
-            log = tmp_path / f"instance{len(started)}.log"
-            env = {
-                **os.environ,
-                "GODKEND_DATABASE_URL": demo_url,
-                "GODKEND_DATA_DIR": str(tmp_path / f"data{len(started)}"),
-                # One secret for all: a session's CSRF token is valid on every instance.
-                "GODKEND_SECRET_KEY": "e2e-realtime-secret",
-            }
-            process = _spawn(port, env, log)
-            instance = Instance(f"instance{len(started)}", process, f"http://127.0.0.1:{port}", log)
-            started.append(instance)
-            batch.append(instance)
+    def __init__(self, url: str, folder: Path) -> None:
+        self.url = url
+        self.folder = folder
+        self.started: list[Instance] = []
+
+    async def launch(self, n: int) -> list[Instance]:
+        batch = [self._start() for _ in range(n)]
         await asyncio.gather(*(_ready(x) for x in batch))
         return batch
 
-    yield launch
-    for instance in started:
-        instance.stop()
+    def _start(self) -> Instance:
+        port, name = free_port(), f"instance{len(self.started)}"
+        env = {
+            **os.environ,
+            "GODKEND_DATABASE_URL": self.url,
+            "GODKEND_DATA_DIR": str(self.folder / name),
+            # One secret for all: a session's CSRF token is valid on every instance.
+            "GODKEND_SECRET_KEY": "e2e-realtime-secret",
+        }
+        process = _spawn(port, env, self.folder / f"{name}.log")
+        instance = Instance(name, process, f"http://127.0.0.1:{port}", self.folder / f"{name}.log")
+        self.started.append(instance)
+        return instance
+
+    def stop_all(self) -> None:
+        for instance in self.started:
+            instance.stop()
+
+
+@pytest.fixture
+async def instances(demo_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
+    """Start n `godkend serve` processes on the demo database; all stopped after the test."""
+    launcher = Launcher(demo_url, tmp_path)
+    yield launcher.launch
+    launcher.stop_all()
