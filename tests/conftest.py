@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
 from godkend.store.migrations import migrate
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+from tests.databases import admin_execute, cloned_database, demo_database, with_database
 
 
 @pytest.fixture(scope="session")
@@ -43,35 +38,37 @@ def pg_admin_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def template_db(pg_admin_url: str) -> Iterator[str]:
-    import asyncio
-
+    """A migrated database that tests clone (CREATE DATABASE ... TEMPLATE)."""
     name = f"godkend_tmpl_{os.getpid()}_{secrets.token_hex(3)}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(pg_admin_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    migrate(_with_database(pg_admin_url, name))
+    asyncio.run(admin_execute(pg_admin_url, f'CREATE DATABASE "{name}"'))
+    migrate(with_database(pg_admin_url, name))
     yield name
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 async def db_url(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
     """A fresh, migrated database for one test."""
-    name = f"godkend_t_{secrets.token_hex(6)}"
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    finally:
-        await conn.close()
-    yield _with_database(pg_admin_url, name)
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with cloned_database(pg_admin_url, template_db) as url:
+        yield url
+
+
+@pytest.fixture
+async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
+    """A database with nothing in it, not even the migrated schema."""
+    async with cloned_database(pg_admin_url, "template0", prefix="godkend_empty") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def demo_template(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
+    """The name of a migrated database with the demo loaded, for tests to clone."""
+    async with demo_database(pg_admin_url, template_db) as url:
+        yield url.rpartition("/")[2].partition("?")[0]
+
+
+@pytest.fixture
+async def demo_db_url(pg_admin_url: str, demo_template: str) -> AsyncIterator[str]:
+    """A fresh database for one test, with the demo loaded."""
+    async with cloned_database(pg_admin_url, demo_template) as url:
+        yield url

@@ -15,8 +15,9 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.databases import cloned_database
 from tests.integration.clients import API, assert_problem, counts, login, submit
-from tests.integration.conftest import asgi_client, cloned_database, running_app
+from tests.integration.conftest import asgi_client, running_app
 
 GOOD: dict[str, Any] = {
     "workflow": "ferie",

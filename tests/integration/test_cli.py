@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from tests.databases import with_database
 from tests.integration.clients import API, ClientFactory
-from tests.integration.conftest import with_database
 
 GODKEND = str(Path(sys.executable).with_name("godkend"))
 FERIE_YAML = str(Path(__file__).parents[2] / "src" / "godkend" / "workflows" / "ferie.yaml")
@@ -101,22 +99,6 @@ class Cli:
 def godkend(demo_db_url: str, tmp_path: Path) -> Cli:
     """The command on the test's database, which has the demo loaded."""
     return Cli(demo_db_url, tmp_path / "data")
-
-
-@pytest.fixture
-async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
-    name = f"godkend_cli_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await admin.close()
-    yield with_database(pg_admin_url, name)
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def test_migrate_creates_the_schema_and_is_repeatable(

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from importlib import resources
 
 import asyncpg
-import pytest
 from alembic.script import ScriptDirectory
 
 from godkend.store.migrations import migrate_async
 from godkend.store.queries import all_queries
-from tests.integration.conftest import with_database
 
 SCHEMA_SNAPSHOT = """
 SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, coalesce(c.column_default, '')
@@ -24,23 +20,6 @@ SELECT 'function', p.proname, pg_get_function_identity_arguments(p.oid), '', ''
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
 ORDER BY 1, 2, 3
 """
-
-
-@pytest.fixture
-async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
-    """A database with nothing in it, not even the template's schema."""
-    name = f"godkend_empty_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await admin.close()
-    yield with_database(pg_admin_url, name)
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def _head() -> str:

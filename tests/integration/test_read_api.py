@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
-import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from godkend.api.app import create_app
-from godkend.config import Settings
 from godkend.services.context import Services
 from godkend.services.workflows import do_publish_workflow
+from tests.databases import cloned_database
 from tests.integration.clients import API, BASE_URL, ClientFactory, login, submit
-from tests.integration.conftest import with_database
+from tests.integration.conftest import running_app
 
 
 async def test_me_shows_the_callers_profile(client_factory: ClientFactory) -> None:
@@ -77,37 +74,19 @@ async def test_two_databases_in_one_process_keep_their_own_definitions(
     published, _ = await do_publish_workflow(
         first, ONE_STEP.replace("STEP", "first"), source="kopi.yaml"
     )
-    name = f"godkend_it_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_template}"')
-    finally:
-        await admin.close()
-    other_app = create_app(
-        Settings(data_dir=tmp_path, secret_key="test"),
-        database_url=with_database(pg_admin_url, name),
-    )
-    try:
-        async with other_app.router.lifespan_context(other_app):
-            second: Services = other_app.state.services
-            other, _ = await do_publish_workflow(
-                second, ONE_STEP.replace("STEP", "second"), source="kopi.yaml"
-            )
-            assert other.id == published.id
-            assert [s.key for s in other.definition.steps] == ["second"]
-            client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=other_app), base_url=BASE_URL
-            )
-            async with client:
-                anna = await login(lambda: client, "anna")
-                request = await submit(anna, workflow="kopi", title="Kopi", fields={"note": "x"})
-                assert [s["key"] for s in request["steps"]] == ["second"]
-                assert (await anna.get(f"{API}/workflows/kopi")).json()["steps"][0]["key"] == (
-                    "second"
-                )
-    finally:
-        admin = await asyncpg.connect(pg_admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with (
+        cloned_database(pg_admin_url, demo_template) as other_url,
+        running_app(other_url, tmp_path) as other_app,
+    ):
+        second: Services = other_app.state.services
+        other, _ = await do_publish_workflow(
+            second, ONE_STEP.replace("STEP", "second"), source="kopi.yaml"
+        )
+        assert other.id == published.id
+        assert [s.key for s in other.definition.steps] == ["second"]
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=other_app), base_url=BASE_URL)
+        async with client:
+            anna = await login(lambda: client, "anna")
+            request = await submit(anna, workflow="kopi", title="Kopi", fields={"note": "x"})
+            assert [s["key"] for s in request["steps"]] == ["second"]
+            assert (await anna.get(f"{API}/workflows/kopi")).json()["steps"][0]["key"] == ("second")

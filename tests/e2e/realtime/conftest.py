@@ -18,10 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from godkend.services.context import Services
-from godkend.services.demo import load_demo
-from godkend.store.db import PgDatabase
-
 GODKEND = str(Path(sys.executable).with_name("godkend"))
 START_TIMEOUT = 60.0
 
@@ -86,17 +82,6 @@ def _spawn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]
 Launch = Callable[[int], Coroutine[Any, Any, list[Instance]]]
 
 
-@pytest.fixture
-async def demo_url(db_url: str) -> str:
-    """The test's database with the demo organisation and workflows."""
-    db = await PgDatabase.connect(db_url, min_size=1, max_size=2)
-    try:
-        await load_demo(Services(db=db))
-    finally:
-        await db.close()
-    return db_url
-
-
 class Launcher:
     """Starts `godkend serve` processes on one database and stops them all at the end."""
 
@@ -130,8 +115,8 @@ class Launcher:
 
 
 @pytest.fixture
-async def instances(demo_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
+async def instances(demo_db_url: str, tmp_path: Path) -> AsyncIterator[Launch]:
     """Start n `godkend serve` processes on the demo database; all stopped after the test."""
-    launcher = Launcher(demo_url, tmp_path)
+    launcher = Launcher(demo_db_url, tmp_path)
     yield launcher.launch
     launcher.stop_all()

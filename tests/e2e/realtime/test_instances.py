@@ -28,7 +28,7 @@ def report(capsys: pytest.CaptureFixture[str], title: str, lines: list[str]) -> 
 
 
 async def test_actions_through_one_instance_reach_every_entitled_stream_on_every_instance(
-    instances: Launch, demo_url: str, capsys: pytest.CaptureFixture[str]
+    instances: Launch, demo_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, b, c = await instances(3)
     users = {name: await login(a.base_url, name) for name in USERS}
@@ -45,7 +45,7 @@ async def test_actions_through_one_instance_reach_every_entitled_stream_on_every
     await submit(users["eva"], "Evas ferie")
     await decide(users["bo"], first, "approve")
     await decide(users["bo"], second, "reject")
-    db = await asyncpg.connect(demo_url)
+    db = await asyncpg.connect(demo_db_url)
     try:
         expected = {name: await expected_ids(db, u, start) for name, u in users.items()}
         annas = await requests_of(db, "anna")
@@ -88,7 +88,7 @@ async def keep_acting(users: dict[str, User], *, rounds: int, done_rounds: list[
 
 
 async def test_clients_of_a_killed_instance_resume_elsewhere_without_loss_or_repeat(
-    instances: Launch, demo_url: str, capsys: pytest.CaptureFixture[str]
+    instances: Launch, demo_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     acting, victim, survivor = await instances(3)
     users = {name: await login(acting.base_url, name) for name in USERS}
@@ -109,7 +109,7 @@ async def test_clients_of_a_killed_instance_resume_elsewhere_without_loss_or_rep
     await wait_until(lambda: len(done) >= 4, within=30)
     victim.kill()
     await acting_task
-    db = await asyncpg.connect(demo_url)
+    db = await asyncpg.connect(demo_db_url)
     try:
         expected = {name: await expected_ids(db, u, start) for name, u in users.items()}
         total = await db.fetchval("SELECT count(*) FROM events")
@@ -139,7 +139,7 @@ async def test_clients_of_a_killed_instance_resume_elsewhere_without_loss_or_rep
 
 
 async def test_an_instance_stopped_for_a_deploy_lets_its_streams_go_and_they_resume_elsewhere(
-    instances: Launch, demo_url: str, capsys: pytest.CaptureFixture[str]
+    instances: Launch, demo_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     leaving, staying = await instances(2)
     users = {name: await login(staying.base_url, name) for name in ("anna", "bo", "dorte")}
@@ -160,7 +160,7 @@ async def test_an_instance_stopped_for_a_deploy_lets_its_streams_go_and_they_res
     exited = await asyncio.to_thread(leaving.process.wait, 30)
     took = asyncio.get_running_loop().time() - stopped_at
     await submit(users["anna"], "Efter")
-    db = await asyncpg.connect(demo_url)
+    db = await asyncpg.connect(demo_db_url)
     try:
         expected = await expected_ids(db, users["dorte"], start)
     finally:

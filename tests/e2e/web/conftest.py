@@ -8,7 +8,6 @@ passwords takes seconds); each test's server gets a fresh clone of it.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -18,14 +17,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-
-from godkend.services.context import Services
-from godkend.services.demo import load_demo
-from godkend.store.db import PgDatabase
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,43 +34,6 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[3]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 START_TIMEOUT = 30.0
-
-
-def _with_database(url: str, name: str) -> str:
-    head, _, _ = url.rpartition("/")
-    query = url.partition("?")[2]
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
-async def _admin(pg_admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(scope="session")
-async def web_demo_template(pg_admin_url: str, template_db: str) -> AsyncIterator[str]:
-    """A migrated database with the demo organisation and the built-in workflows."""
-    name = f"godkend_webdemo_{secrets.token_hex(4)}"
-    await _admin(pg_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-    db = await PgDatabase.connect(_with_database(pg_admin_url, name), min_size=1, max_size=2)
-    try:
-        await load_demo(Services(db=db))
-    finally:
-        await db.close()
-    yield name
-    await _admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-async def demo_url(pg_admin_url: str, web_demo_template: str) -> AsyncIterator[str]:
-    """A fresh database for one test, with the demo loaded (a clone of the template)."""
-    name = f"godkend_web_{secrets.token_hex(6)}"
-    await _admin(pg_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{web_demo_template}"')
-    yield _with_database(pg_admin_url, name)
-    await _admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -174,9 +131,9 @@ class Server:
 
 
 @pytest.fixture
-def server(demo_url: str, tmp_path: Path) -> Iterator[Server]:
+def server(demo_db_url: str, tmp_path: Path) -> Iterator[Server]:
     """A godkend serving the demo on a free port of the loopback interface."""
-    srv = Server(database_url=demo_url, folder=tmp_path)
+    srv = Server(database_url=demo_db_url, folder=tmp_path)
     srv.start()
     try:
         yield srv
