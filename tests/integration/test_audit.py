@@ -61,3 +61,12 @@ async def test_changing_the_actor_is_detected(
     after = await history(anna, rid)
     assert after[2]["actor"]["name"] == "Carl Mortensen"
     assert [e["verified"] for e in after] == [True, True, False, False]
+
+
+async def test_an_approval_comment_is_in_the_history(client_factory: ClientFactory) -> None:
+    anna, bo = await login(client_factory, "anna"), await login(client_factory, "bo")
+    request = await submit(anna)
+    await decide(bo, request["id"], "approve", comment="God ferie!")
+    entries = await history(anna, request["id"])
+    assert entries[-1]["action"] == "request.approve"
+    assert entries[-1]["data"]["comment"] == "God ferie!"

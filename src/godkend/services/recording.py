@@ -109,6 +109,8 @@ async def record_effects(
             comment=d.comment,
             now=now,
         )
+        if d.comment:  # an approval's remark belongs in the history as much as a rejection's
+            data["comment"] = d.comment
         if d.on_behalf_of is not None:
             data["on_behalf_of"] = await _person(s, d.on_behalf_of)
     await sync_timers(s, request_id, published, before, state, now=now)
