@@ -72,5 +72,21 @@ test: lint types imports pytest
 screenshots: $(STAMP) $(VENDOR_STAMP) chromium
 	GODKEND_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/web/test_screenshots.py -q
 
+# Benchmarks against the peers and the machine's limits (bench/README.md); never part of `test`.
+# `make bench QUICK=1` runs the small sizes (under 5 minutes), `make bench` the full ones.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_NPM_STAMP := bench/node_modules/.installed
+
+$(BENCH_STAMP): pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+$(BENCH_NPM_STAMP): bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $(BENCH_NPM_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP) $(BENCH_NPM_STAMP)
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage* $(VENDOR) node_modules

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from godkend.services.context import Services
-from godkend.services.users import do_add_user, do_save_org_unit
+from godkend.services.users import do_add_user, do_save_org_unit, usernames
 from godkend.services.workflows import do_publish_workflow
 from godkend.workflows import builtin_definition_texts
 
@@ -72,13 +72,18 @@ USERS = (
 
 
 async def load_demo(svc: Services) -> list[str]:
-    """Create or refresh the demo organisation and publish every built-in workflow (idempotent).
+    """Create the demo organisation and publish every built-in workflow (idempotent).
 
-    Returns the keys of the workflows that got a new version.
+    Existing demo users are left as they are: hashing their passwords again would cost every
+    start a second or two and add an audit entry per user. Returns the keys of the workflows
+    that got a new version.
     """
     for key, name, parent in ORG_UNITS:
         await do_save_org_unit(svc, key=key, name=name, parent=parent)
+    existing = await usernames(svc)
     for user in USERS:
+        if user.username in existing:
+            continue
         await do_add_user(
             svc,
             username=user.username,
@@ -87,7 +92,6 @@ async def load_demo(svc: Services) -> list[str]:
             org_unit=user.org_unit,
             roles=user.roles,
             password=DEMO_PASSWORD,
-            replace_existing=True,
         )
     return await publish_builtin_workflows(svc)
 

@@ -25,9 +25,8 @@ async def do_add_user(
     roles: Sequence[str],
     password: str | None,
     actor_id: int | None = None,
-    replace_existing: bool = False,
 ) -> int:
-    """Add a user holding `roles` in their org unit; with replace_existing, update them instead."""
+    """Add a user holding `roles` in their org unit (an existing username is a conflict)."""
     if not USERNAME.match(username):
         raise InvalidInput("use lower-case letters, digits, '.', '_' or '-'", field="username")
     if not name.strip():
@@ -40,16 +39,14 @@ async def do_add_user(
         if unit is None:
             raise InvalidInput(f"unknown org unit {org_unit!r}", field="org_unit")
         await _check_roles(s, roles)
-        query = "upsert_user" if replace_existing else "insert_user"
         user_id: int = await s.fetchval(
-            query,
+            "insert_user",
             username=username,
             name=name.strip(),
             email=email,
             org_unit_id=unit["id"],
             password_hash=password_hash,
         )
-        await s.execute("clear_user_roles", user_id=user_id)
         for role in dict.fromkeys(roles):
             await s.execute("grant_role", user_id=user_id, role=role, org_unit_id=unit["id"])
         await audit.append(
@@ -87,3 +84,8 @@ async def do_save_org_unit(svc: Services, *, key: str, name: str, parent: str | 
             parent_id = row["id"]
         unit_id: int = await s.fetchval("upsert_org_unit", key=key, name=name, parent_id=parent_id)
         return unit_id
+
+
+async def usernames(svc: Services) -> frozenset[str]:
+    async with svc.db.connection() as s:
+        return frozenset(r["username"] for r in await s.fetch("list_users"))

@@ -24,21 +24,10 @@ SELECT u.id, u.username, u.name, u.email, u.org_unit_id, o.key AS org_unit, u.is
 FROM users u JOIN org_units o ON o.id = u.org_unit_id
 WHERE u.id = :user_id;
 
--- name: upsert_user
-INSERT INTO users (username, name, email, org_unit_id, password_hash)
-VALUES (:username, :name, :email, :org_unit_id, :password_hash)
-ON CONFLICT (username) DO UPDATE
-   SET name = EXCLUDED.name, email = EXCLUDED.email, org_unit_id = EXCLUDED.org_unit_id,
-       password_hash = coalesce(EXCLUDED.password_hash, users.password_hash)
-RETURNING id;
-
 -- name: insert_user
 INSERT INTO users (username, name, email, org_unit_id, password_hash)
 VALUES (:username, :name, :email, :org_unit_id, :password_hash)
 RETURNING id;
-
--- name: clear_user_roles
-DELETE FROM user_roles WHERE user_id = :user_id;
 
 -- name: grant_role
 INSERT INTO user_roles (user_id, role, org_unit_id) VALUES (:user_id, :role, :org_unit_id)
