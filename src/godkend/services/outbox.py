@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from godkend.domain.model import AUDITOR, Actor
 from godkend.services.ports import Session
 
 # One Danish and one English sentence per event type; {actor}, {ref} and {title} are filled in.
+# Reminders and escalations are godkend's own (no actor); an overdue reminder has its own text.
 MESSAGES: dict[str, tuple[str, str]] = {
     "request.submitted": (
         "{actor} har indsendt {ref} «{title}»",
@@ -33,7 +35,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "request.resubmitted": ("{actor} har genindsendt {ref}", "{actor} resubmitted {ref}"),
     "request.withdrawn": ("{actor} har trukket {ref} tilbage", "{actor} withdrew {ref}"),
     "request.comment_added": ("{actor} har kommenteret {ref}", "{actor} commented on {ref}"),
+    "request.reminder": (
+        "Påmindelse: {ref} «{title}» afventer din beslutning",
+        "Reminder: {ref} “{title}” awaits your decision",
+    ),
+    "request.reminder.overdue": (
+        "Fristen er overskredet: {ref} «{title}» afventer stadig en beslutning",
+        "The deadline has passed: {ref} “{title}” still awaits a decision",
+    ),
+    "request.escalated": (
+        "Fristen er overskredet, og {ref} «{title}» er sendt videre",
+        "The deadline has passed and {ref} “{title}” has been escalated",
+    ),
 }
+
+
+def _message_key(event: DomainEvent) -> str:
+    overdue = event.type == "request.reminder" and event.data.get("overdue")
+    return "request.reminder.overdue" if overdue else event.type
 
 
 @dataclass(frozen=True)
@@ -57,15 +76,20 @@ class RequestSummary:
 
 
 def event_payload(
-    event: DomainEvent, *, request: RequestSummary, actor: Actor, at: datetime
+    event: DomainEvent, *, request: RequestSummary, actor: Actor | None, at: datetime
 ) -> dict[str, Any]:
-    da, en = MESSAGES.get(event.type, ("{ref}", "{ref}"))
-    values = {"actor": actor.name, "ref": request.reference_number, "title": request.title}
+    """The CONTRACT §5 event without its id (the cursor); `actor` is None for godkend's own."""
+    da, en = MESSAGES.get(_message_key(event), ("{ref}", "{ref}"))
+    values = {
+        "actor": "godkend" if actor is None else actor.name,
+        "ref": request.reference_number,
+        "title": request.title,
+    }
     return {
         "type": event.type,
         "occurred_at": at.isoformat().replace("+00:00", "Z"),
         "request": request.as_json(),
-        "actor": {"id": actor.user_id, "name": actor.name},
+        "actor": None if actor is None else {"id": actor.user_id, "name": actor.name},
         "data": dict(event.data),
         "message": {"da": da.format(**values), "en": en.format(**values)},
     }
@@ -76,19 +100,25 @@ async def emit(
     events: tuple[DomainEvent, ...],
     *,
     request: RequestSummary,
-    actor: Actor,
+    actor: Actor | None,
     visible_to_roles: tuple[str, ...],
+    awaiting: Collection[int],
     at: datetime,
 ) -> None:
-    """Insert the events after the state change; the audience is fixed now, as it stands."""
-    users = await session.fetchval("request_audience_users", request_id=request.id) or []
+    """Insert the events after the state change; the audience is fixed now, as it stands.
+
+    A reminder is for `awaiting` only (who the step awaits, and whom substitutes stand in
+    for); every other event is for everyone involved in the request.
+    """
+    involved = await session.fetchval("request_audience_users", request_id=request.id) or []
     roles = sorted({*visible_to_roles, AUDITOR})
     for event in events:
+        users = awaiting if event.type == "request.reminder" else involved
         await session.execute(
             "insert_event",
             type=event.type,
             request_id=request.id,
-            audience_users=sorted(users),
+            audience_users=sorted(set(users)),
             audience_roles=roles,
             payload=event_payload(event, request=request, actor=actor, at=at),
         )

@@ -13,33 +13,10 @@ from typing import Any
 
 from godkend.domain import timers
 from godkend.domain.engine import DomainEvent, Outcome, RequestState
-from godkend.domain.model import AUDITOR, Actor
+from godkend.domain.model import Actor
 from godkend.services import audit, outbox
 from godkend.services.ports import Session
 from godkend.services.workflows import Published
-
-# godkend acting on its own: events carry `"actor": null` (as system.reset does).
-GODKEND = Actor(user_id=0, username="godkend", name="godkend")
-
-# Messages of the events only godkend emits (outbox.MESSAGES has those people cause).
-SYSTEM_MESSAGES: dict[str, tuple[str, str]] = {
-    "request.reminder": (
-        "Påmindelse: {ref} «{title}» afventer din beslutning",
-        "Reminder: {ref} “{title}” awaits your decision",
-    ),
-    "request.reminder.overdue": (
-        "Fristen er overskredet: {ref} «{title}» afventer stadig en beslutning",
-        "The deadline has passed: {ref} “{title}” still awaits a decision",
-    ),
-    "request.escalated": (
-        "Fristen er overskredet, og {ref} «{title}» er sendt videre",
-        "The deadline has passed and {ref} “{title}” has been escalated",
-    ),
-    "request.assigned": (
-        "{ref} «{title}» afventer nu en beslutning",
-        "{ref} “{title}” now awaits a decision",
-    ),
-}
 
 
 async def record(
@@ -228,37 +205,16 @@ async def emit(
     actor: Actor | None,
     now: datetime,
 ) -> None:
-    """The outbox events of a move: a person's through outbox.emit, godkend's own here."""
-    summary = summary_of(row, published, state.status.value)
-    roles = published.definition.visible_to_roles
-    if actor is not None:
-        await outbox.emit(s, events, request=summary, actor=actor, visible_to_roles=roles, at=now)
-        return
-    everyone = await s.fetchval("request_audience_users", request_id=summary.id) or []
-    for event in events:
-        payload = outbox.event_payload(event, request=summary, actor=GODKEND, at=now)
-        payload["actor"] = None
-        key = "request.reminder.overdue" if event.data.get("overdue") else event.type
-        if key in SYSTEM_MESSAGES:
-            da, en = SYSTEM_MESSAGES[key]
-            values = {"ref": summary.reference_number, "title": summary.title}
-            payload["message"] = {"da": da.format(**values), "en": en.format(**values)}
-        await s.execute(
-            "insert_event",
-            type=event.type,
-            request_id=summary.id,
-            audience_users=sorted(_audience(event, state, everyone)),
-            audience_roles=sorted({*roles, AUDITOR}),
-            payload=payload,
-        )
-
-
-def _audience(event: DomainEvent, state: RequestState, everyone: list[int]) -> set[int]:
-    """A reminder is for whom the step awaits (and whom substitutes stand in for); the rest is
-    for everyone involved in the request."""
-    if event.type != "request.reminder":
-        return set(everyone)
-    return {u for pair in state.assignments() for u in pair if u is not None}
+    """The outbox events of a move (`actor` None for godkend's own reminders and escalations)."""
+    await outbox.emit(
+        s,
+        events,
+        request=summary_of(row, published, state.status.value),
+        actor=actor,
+        visible_to_roles=published.definition.visible_to_roles,
+        awaiting={u for pair in state.assignments() for u in pair if u is not None},
+        at=now,
+    )
 
 
 async def record_notice(
