@@ -81,11 +81,26 @@ async def _raw(url: str, application_name: str) -> asyncpg.Connection:
     return conn
 
 
-class PgListenConnection:
-    """The listener's own connection: LISTENs on the channel and reads the outbox."""
+class _RawConnection:
+    """An unpooled connection of its own; closing it never hangs (terminated after 2 s)."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+
+    def is_closed(self) -> bool:
+        closed: bool = self._conn.is_closed()
+        return closed
+
+    async def close(self) -> None:
+        try:
+            async with asyncio.timeout(2.0):
+                await self._conn.close()
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresError, TimeoutError):
+            self._conn.terminate()
+
+
+class PgListenConnection(_RawConnection):
+    """The listener's own connection: LISTENs on the channel and reads the outbox."""
 
     async def scan(self, after: Cursor, *, limit: int) -> Scan:
         records = await _run(self._conn, "outbox_scan", tx=after.tx, id=after.id, limit=limit)
@@ -112,37 +127,12 @@ class PgListenConnection:
             database=r["database"],
         )
 
-    def is_closed(self) -> bool:
-        closed: bool = self._conn.is_closed()
-        return closed
 
-    async def close(self) -> None:
-        try:
-            async with asyncio.timeout(2.0):
-                await self._conn.close()
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresError, TimeoutError):
-            self._conn.terminate()
-
-
-class PgNotifyConnection:
+class PgNotifyConnection(_RawConnection):
     """The notifier's autocommit connection."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
 
     async def notify(self) -> None:
         await _run(self._conn, "outbox_wakeup")
-
-    def is_closed(self) -> bool:
-        closed: bool = self._conn.is_closed()
-        return closed
-
-    async def close(self) -> None:
-        try:
-            async with asyncio.timeout(2.0):
-                await self._conn.close()
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresError, TimeoutError):
-            self._conn.terminate()
 
 
 class PgEventSource:

@@ -6,11 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from godkend.domain.errors import Forbidden
-from godkend.services import queries
-from godkend.web import viewer as v
-from godkend.web.pages.inbox import workflow_titles
-from godkend.web.posted import posted_int
-from godkend.web.templating import open_page, render
+from godkend.web.pages.requests import render_request_list
+from godkend.web.templating import open_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,22 +20,14 @@ async def audit(request: Request, status: str = "", cursor: str = "") -> Respons
     assert page.viewer is not None
     if not page.viewer.is_auditor:
         raise Forbidden("the audit view is for auditors")
-    rows, next_cursor = await queries.list_requests(
-        v.services_of(request),
-        actor=page.viewer.actor,
-        mine=False,
-        status=status if status in queries.STATUSES else None,
-        limit=PAGE_SIZE,
-        cursor=cursor if posted_int(cursor) else None,
-    )
-    return render(
+    return await render_request_list(
         page,
-        "audit.html",
+        request,
+        mine=False,
+        status=status,
+        cursor=cursor,
+        page_size=PAGE_SIZE,
+        template="audit.html",
         title=page.gettext("Audit"),
         nav="audit",
-        rows=rows,
-        titles=await workflow_titles(page),
-        statuses=queries.STATUSES,
-        status=status,
-        next_cursor=next_cursor,
     )

@@ -42,20 +42,46 @@ DONE = {
 @router.get("/requests")
 async def my_requests(request: Request, status: str = "", cursor: str = "") -> Response:
     page = await open_page(request)
+    return await render_request_list(
+        page,
+        request,
+        mine=True,
+        status=status,
+        cursor=cursor,
+        page_size=PAGE_SIZE,
+        template="my_requests.html",
+        title=page.gettext("My requests"),
+        nav="mine",
+    )
+
+
+async def render_request_list(
+    page: Page,
+    request: Request,
+    *,
+    mine: bool,
+    status: str,
+    cursor: str,
+    page_size: int,
+    template: str,
+    title: str,
+    nav: str,
+) -> Response:
+    """A page of requests the viewer may see (their own with `mine`), filtered by status."""
     assert page.viewer is not None
     rows, next_cursor = await queries.list_requests(
         v.services_of(request),
         actor=page.viewer.actor,
-        mine=True,
+        mine=mine,
         status=status if status in queries.STATUSES else None,
-        limit=PAGE_SIZE,
+        limit=page_size,
         cursor=cursor if posted_int(cursor) else None,
     )
     return render(
         page,
-        "my_requests.html",
-        title=page.gettext("My requests"),
-        nav="mine",
+        template,
+        title=title,
+        nav=nav,
         rows=rows,
         titles=await workflow_titles(page),
         statuses=queries.STATUSES,
