@@ -90,3 +90,16 @@ async def test_two_databases_in_one_process_keep_their_own_definitions(
             request = await submit(anna, workflow="kopi", title="Kopi", fields={"note": "x"})
             assert [s["key"] for s in request["steps"]] == ["second"]
             assert (await anna.get(f"{API}/workflows/kopi")).json()["steps"][0]["key"] == ("second")
+
+
+async def test_the_inbox_is_paginated_newest_first(client_factory: ClientFactory) -> None:
+    anna, bo = await login(client_factory, "anna"), await login(client_factory, "bo")
+    ids = [(await submit(anna, title=f"Ferie {n}"))["id"] for n in range(3)]
+    first = (await bo.get(f"{API}/inbox", params={"limit": 2})).json()
+    assert [r["id"] for r in first["data"]] == ids[:0:-1]
+    rest = (
+        await bo.get(f"{API}/inbox", params={"limit": 2, "cursor": first["next_cursor"]})
+    ).json()
+    assert [r["id"] for r in rest["data"]] == ids[:1]
+    assert rest["next_cursor"] is None
+    assert (await bo.get(f"{API}/inbox", params={"limit": 0})).status_code == 422

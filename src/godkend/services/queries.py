@@ -105,11 +105,19 @@ def _parse_page_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-async def inbox(svc: Services, *, actor: Actor, limit: int = MAX_LIMIT) -> list[dict[str, Any]]:
+async def inbox(
+    svc: Services, *, actor: Actor, limit: int = MAX_LIMIT, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of what awaits the actor (also as substitute), newest first."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"must be between 1 and {MAX_LIMIT}", field="limit")
     async with svc.db.connection() as s:
-        ids = await s.fetch("inbox", user_id=actor.user_id, limit=limit)
+        ids = await s.fetch(
+            "inbox", user_id=actor.user_id, limit=limit, before=_parse_page_cursor(cursor)
+        )
         rows = await s.fetch("get_requests", ids=[r["id"] for r in ids])
-    return [request_json(r) for r in rows]
+    data = [request_json(r) for r in rows]
+    return data, str(data[-1]["id"]) if len(data) == limit else None
 
 
 async def history(svc: Services, request_id: int, *, actor: Actor) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -94,7 +94,7 @@ async def events_sse(
             await pump(
                 rt,
                 stream,
-                send=lambda frame: write(sse.event(frame)),
+                send=lambda frames: write(b"".join(sse.event(f) for f in frames)),
                 heartbeat=lambda: write(sse.heartbeat(stream.position)),
                 still_valid=lambda: principal_still_valid(request, principal),
             )
@@ -169,8 +169,9 @@ async def events_ws(websocket: WebSocket, after: str | None = None) -> None:
 async def _serve_ws(
     rt: Realtime, websocket: WebSocket, stream: EventStream, principal: Principal
 ) -> tuple[int, str]:
-    async def send(frame: Frame) -> None:
-        await websocket.send_text(frame.text)
+    async def send(frames: Sequence[Frame]) -> None:
+        for frame in frames:
+            await websocket.send_text(frame.text)
 
     async def heartbeat() -> None:
         return None  # the server (uvicorn) pings at the protocol level

@@ -60,8 +60,14 @@ async def list_requests(
 
 
 @inbox_router.get("/inbox", response_model=RequestPage)
-async def inbox(principal: CurrentPrincipal, svc: ServicesDep) -> dict[str, Any]:
-    return {"data": await queries.inbox(svc, actor=principal.actor), "next_cursor": None}
+async def inbox(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    data, next_cursor = await queries.inbox(svc, actor=principal.actor, limit=limit, cursor=cursor)
+    return {"data": data, "next_cursor": next_cursor}
 
 
 @router.get("/{request_id}", response_model=RequestPublic)

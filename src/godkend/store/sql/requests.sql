@@ -86,7 +86,7 @@ LIMIT :limit;
 -- name: inbox
 SELECT DISTINCT a.request_id AS id FROM assignments a
 JOIN requests r ON r.id = a.request_id
-WHERE a.user_id = :user_id AND a.active AND r.status = 'pending'
+WHERE a.user_id = :user_id AND a.active AND r.status = 'pending' AND a.request_id < :before
 ORDER BY a.request_id DESC
 LIMIT :limit;
 

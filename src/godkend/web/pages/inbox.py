@@ -36,7 +36,7 @@ async def _inbox_page(
 ) -> Response:
     assert page.viewer is not None
     svc = v.services_of(page.request)
-    rows = await queries.inbox(svc, actor=page.viewer.actor)
+    rows, _ = await queries.inbox(svc, actor=page.viewer.actor)
     return render(
         page,
         "inbox.html",
