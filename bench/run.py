@@ -548,8 +548,8 @@ SCRIPTS = {
     "godkend": INSERT,  # plus the coalesced notifier running alongside (see commit_once)
     "godkend_b2b": INSERT,
 }
-# The notifier's pause between NOTIFYs: "godkend" caps it at one per 2 ms (a proposed coalescing
-# window); "godkend_b2b" is today's notifier under continuous commits, back to back.
+# The notifier's pause between NOTIFYs: "godkend" is the product's notifier (at most one per 2 ms,
+# realtime/notifier.py MIN_GAP); "godkend_b2b" is the earlier notifier, back to back, for contrast.
 NOTIFY_GAP = {"godkend": 0.002, "godkend_b2b": 0.0}
 
 
@@ -564,7 +564,7 @@ async def commit_once(url: str, variant: str, seconds: float) -> dict[str, Any]:
     stop = asyncio.Event()
 
     async def notifier() -> None:
-        # godkend's notifier: one NOTIFY after commits, back to back while commits keep coming.
+        # godkend's notifier under continuous commits: one NOTIFY per gap while commits keep coming.
         nonlocal notifies
         conn = await asyncpg.connect(url)
         while not stop.is_set():
