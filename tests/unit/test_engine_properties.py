@@ -15,6 +15,7 @@ from godkend.domain import engine
 from godkend.domain.engine import Outcome, RequestState, Status, StepStatus, Verdict
 from godkend.domain.errors import GodkendError, NoApprover
 from godkend.domain.workflow import Step, WorkflowDefinition
+from tests.unit.test_engine import definition
 
 T = TypeVar("T")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -181,27 +182,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 def workflow_of(specs: tuple[StepSpec, ...]) -> WorkflowDefinition:
-    return WorkflowDefinition.model_validate(
-        {
-            "key": "random",
-            "title": {"da": "Tilfældig", "en": "Random"},
-            "description": {"da": "Tilfældig", "en": "Random"},
-            "fields": [
-                {"key": "amount", "type": "amount", "label": {"da": "Beløb", "en": "Amount"}}
-            ],
-            "steps": [
-                {
-                    "key": f"step{index}",
-                    "name": {"da": f"Trin {index}", "en": f"Step {index}"},
-                    "approvers": {"role": "approver"},
-                    "mode": spec.mode,
-                    "k": spec.k,
-                    "may_return": spec.may_return,
-                    "when": "fields.amount > 10000" if spec.conditional else None,
-                }
-                for index, spec in enumerate(specs)
-            ],
-        }
+    return definition(
+        *(
+            {
+                "mode": spec.mode,
+                "k": spec.k,
+                "may_return": spec.may_return,
+                "when": "fields.amount > 10000" if spec.conditional else None,
+            }
+            for spec in specs
+        )
     )
 
 

@@ -8,10 +8,11 @@ from starlette.responses import Response
 from godkend.domain.diagram import mermaid
 from godkend.domain.errors import NotFound
 from godkend.services import workflows
+from godkend.services.workflows import Published
 from godkend.web import diagram
 from godkend.web import viewer as v
 from godkend.web.labels import N_
-from godkend.web.templating import open_page, render
+from godkend.web.templating import Page, open_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,14 +34,19 @@ FIELD_TYPES = {
 @router.get("/workflows")
 async def catalogue(request: Request) -> Response:
     page = await open_page(request)
-    published = await workflows.list_latest(v.services_of(request))
     return render(
         page,
         "workflows.html",
         title=page.gettext("Workflows"),
         nav="workflows",
-        workflows=sorted(published, key=lambda p: p.definition.title.in_language(page.language)),
+        workflows=await workflows_by_title(page, request),
     )
+
+
+async def workflows_by_title(page: Page, request: Request) -> list[Published]:
+    """The latest version of every workflow, ordered by title in the page's language."""
+    published = await workflows.list_latest(v.services_of(request))
+    return sorted(published, key=lambda p: p.definition.title.in_language(page.language))
 
 
 @router.get("/workflows/{key}")

@@ -17,6 +17,7 @@ from godkend.services.workflows import Published
 from godkend.web import formfields
 from godkend.web import viewer as v
 from godkend.web.messages import FieldError, field_errors
+from godkend.web.pages.catalogue import workflows_by_title
 from godkend.web.templating import Page, open_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -27,13 +28,12 @@ MAX_TITLE_INPUT = 300
 @router.get("/requests/new")
 async def choose(request: Request) -> Response:
     page = await open_page(request)
-    published = await workflows.list_latest(v.services_of(request))
     return render(
         page,
         "new_choose.html",
         title=page.gettext("New request"),
         nav="new",
-        workflows=sorted(published, key=lambda p: p.definition.title.in_language(page.language)),
+        workflows=await workflows_by_title(page, request),
     )
 
 
