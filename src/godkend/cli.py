@@ -90,6 +90,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, *, demo: bool = Fals
     import uvicorn
 
     from godkend.api.app import create_app
+    from godkend.api.server import uvicorn_config
 
     settings = settings.model_copy(
         update={"host": args.host or settings.host, "port": args.port or settings.port}
@@ -104,7 +105,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, *, demo: bool = Fals
             changed = run_with_services(url, _load_demo)
             _print_demo_logins(settings, changed)
         app = create_app(settings, database_url=url)
-        config = uvicorn.Config(
+        config = uvicorn_config(
             app,
             host=settings.host,
             port=settings.port,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from godkend.domain.errors import InvalidInput
 
@@ -11,12 +11,12 @@ _FORMAT = re.compile(r"^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,18})$")
 _MAX = 2**63 - 1
 
 
-@dataclass(frozen=True, order=True)
-class Cursor:
+class Cursor(NamedTuple):
     """Everything at or before `(tx, id)` in `(tx, id)` order has been seen.
 
     `(h, 0)` is a *horizon mark*: every transaction below `h` has finished, so it sits after
     every event that can still be read below the horizon and before every later one.
+    A tuple, so the hub's per-recipient comparison is the interpreter's own.
     """
 
     tx: int

@@ -45,8 +45,12 @@ async def pump(
         frames = await _ready(stream, max(0.0, min(heartbeat_at, check_at) - time.monotonic()))
         if frames:
             # One timeout for a whole batch: a timer per frame cost more than the send itself.
-            if not await _within(rt.send_timeout_seconds, send(frames)):
-                return Ended.SEND_TIMEOUT
+            stream.sending = True  # no frame written directly may overtake these
+            try:
+                if not await _within(rt.send_timeout_seconds, send(frames)):
+                    return Ended.SEND_TIMEOUT
+            finally:
+                stream.sending = False
             if frames[-1].terminal:
                 return Ended.RESET
         now = time.monotonic()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from websockets.frames import Frame as WireFrame
+from websockets.frames import Opcode
 
 from godkend.realtime.cursor import Cursor
 from godkend.realtime.ports import OutboxRow
@@ -28,7 +31,7 @@ _RESET_MESSAGES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Frame:
     """One event ready to send: `text` is the CONTRACT §5 JSON, `cursor` its `id`."""
 
@@ -37,6 +40,16 @@ class Frame:
     text: str
     created_at: float = 0.0
     terminal: bool = False  # the stream ends after this frame
+    _ws: bytes | None = field(default=None, repr=False)
+
+    def ws(self) -> bytes:
+        """The whole WebSocket text frame (server to client: unmasked, unfragmented, not
+        compressed), serialised the first time it is asked for, then the same bytes for every
+        recipient."""
+        if self._ws is None:
+            wire = WireFrame(Opcode.TEXT, self.text.encode())
+            self._ws = wire.serialize(mask=False, extensions=())
+        return self._ws
 
 
 def dumps(value: Any) -> str:

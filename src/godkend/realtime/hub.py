@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from godkend.realtime import metrics
@@ -17,13 +18,19 @@ K = TypeVar("K")
 
 
 class Subscription:
-    """One live connection's bounded queue; it never blocks the hub."""
+    """One live connection's bounded queue; it never blocks the hub.
+
+    `sink`, when the connection has one, is tried first: it writes the frame to the client
+    right away (in the hub's routing loop, no task switch) and returns True, or returns False
+    when the frame must wait its turn in the queue (see `EventStream.deliver_directly`).
+    """
 
     def __init__(self, hub: Hub, audience: Audience, *, transport: str, maxsize: int) -> None:
         self.hub = hub
         self.audience = audience
         self.transport = transport
         self.queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize)
+        self.sink: Callable[[Frame], bool] | None = None
         self.closed = False
         self.overflowed = False
 
@@ -100,8 +107,20 @@ class Hub:
             log.exception("outbox event %s (%s) cannot be encoded; skipped", row.cursor, row.type)
             metrics.BAD_EVENTS.inc()
             return 0
+        written: dict[str, int] = {}
         for sub in recipients:
-            sub.offer(frame)
+            sink = sub.sink
+            if sink is not None and sink(frame):
+                written[sub.transport] = written.get(sub.transport, 0) + 1
+            else:
+                sub.offer(frame)
+        if written:
+            # Counted once per event, not per recipient: the written frames left together.
+            latency = max(0.0, time.time() - frame.created_at) if frame.created_at else None
+            for transport, count in written.items():
+                metrics.EVENTS_DELIVERED.labels(transport).inc(count)
+                if latency is not None:
+                    metrics.DELIVERY_LATENCY.observe(latency)
         return len(recipients)
 
     def _recipients(self, row: OutboxRow) -> set[Subscription]:

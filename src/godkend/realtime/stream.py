@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 
 from godkend.domain.errors import DatabaseUnavailable
@@ -50,6 +51,9 @@ class EventStream:
         self._replay_end = after
         self._first_scan = True
         self._position = after or Cursor(0, 0)
+        # True while the delivery loop holds frames it took from the queue and has not yet
+        # written: nothing may overtake them.
+        self.sending = False
         self.closed = False
         self._delivered = metrics.EVENTS_DELIVERED.labels(transport)
 
@@ -66,6 +70,28 @@ class EventStream:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def deliver_directly(self, write: Callable[[Frame], bool]) -> None:
+        """Let the hub hand live frames straight to `write` (the transport's non-blocking
+        write, False when it cannot take the frame now) while nothing is ahead of them:
+        no replay left, nothing pending or queued, nothing in the delivery loop's hands.
+        Otherwise, and whenever `write` refuses, frames queue as before, in order."""
+        sub = self._sub
+        if sub is None:
+            raise RuntimeError("deliver_directly() before the stream is entered")
+        queue = sub.queue
+
+        def sink(frame: Frame) -> bool:
+            if self._replaying or self._pending or self.sending or queue.qsize():
+                return False
+            if frame.cursor <= self._position:
+                return True  # the seam's overlap: the replay handed it out already
+            if frame.terminal or not write(frame):
+                return False
+            self._position = frame.cursor
+            return True
+
+        sub.sink = sink
 
     def close(self) -> None:
         self.closed = True

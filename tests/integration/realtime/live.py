@@ -12,19 +12,22 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from godkend.api.server import uvicorn_config
 from tests.integration.realtime.streams import wait_until
 
 API = "/api/v1"
 
 
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` (its lifespan already entered by the caller) and give its base URL."""
+async def serving(app: FastAPI, *, plain: bool = False) -> AsyncIterator[str]:
+    """Serve `app` (its lifespan already entered by the caller) and give its base URL; as
+    `godkend serve` does, or with `plain` uvicorn (no direct frame writes, ASGI send only)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
+    make_config = uvicorn.Config if plain else uvicorn_config
+    config = make_config(
         app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1, ws_ping_interval=20
     )
     server = uvicorn.Server(config)

@@ -11,9 +11,10 @@ import pytest
 import websockets
 from fastapi import FastAPI
 
+from godkend.realtime.hub import Subscription
 from godkend.realtime.runtime import Realtime
 from tests.integration.realtime.actions import decide, expected_ids, head, requests_of, submit
-from tests.integration.realtime.live import API, login
+from tests.integration.realtime.live import API, login, serving
 from tests.integration.realtime.streams import wait_until
 from tests.integration.realtime.transports import KINDS, EventClient
 
@@ -26,6 +27,48 @@ def report(capsys: pytest.CaptureFixture[str], title: str, lines: list[str]) -> 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_each_user_gets_exactly_their_events_live_on_resume_and_on_replay(
     kind: str, base_url: str, db: asyncpg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await each_user_gets_exactly_their_events(kind, base_url, db, capsys)
+
+
+async def test_websocket_without_direct_frame_writes_delivers_the_same(
+    live_app: FastAPI, db: asyncpg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under an ASGI server without godkend's frame-writing extension, every frame goes
+    through the ASGI send: same events, same order, same authorization."""
+    rt: Realtime = live_app.state.realtime
+    async with serving(live_app, plain=True) as plain_url:
+        anna = await login(plain_url, "anna")
+        client = await EventClient("ws", plain_url, headers=anna.headers, name="anna").start(None)
+        await wait_until(lambda: len(rt.hub) == 1, within=5)
+        assert [sub.sink for sub in _subscriptions(rt)] == [None]
+        await client.stop()
+        await each_user_gets_exactly_their_events("ws", plain_url, db, capsys, "plain uvicorn")
+
+
+async def test_websocket_streams_under_godkend_serve_write_frames_directly(
+    live_app: FastAPI, base_url: str
+) -> None:
+    rt: Realtime = live_app.state.realtime
+    anna = await login(base_url, "anna")
+    client = await EventClient("ws", base_url, headers=anna.headers, name="anna").start(None)
+    await wait_until(lambda: len(rt.hub) == 1, within=5)
+    sinks = [sub.sink for sub in _subscriptions(rt)]
+    assert len(sinks) == 1
+    assert sinks[0] is not None
+    await client.stop()
+
+
+def _subscriptions(rt: Realtime) -> set[Subscription]:
+    return {sub for subs in rt.hub._by_user.values() for sub in subs}
+
+
+async def each_user_gets_exactly_their_events(
+    kind: str,
+    base_url: str,
+    db: asyncpg.Connection,
+    capsys: pytest.CaptureFixture[str],
+    server: str = "godkend serve",
 ) -> None:
     users = {name: await login(base_url, name) for name in ("anna", "bo", "eva", "dorte")}
     start = await head(users["anna"])
@@ -63,7 +106,7 @@ async def test_each_user_gets_exactly_their_events_live_on_resume_and_on_replay(
             f"{name}: expected {len(want)}, received {len(got)}, lost {lost}, "
             f"duplicated {len(got) - len(set(got))}"
         )
-    report(capsys, f"{kind}: 4 users, 4 requests, anna resumed once", lines)
+    report(capsys, f"{kind}: 4 users, 4 requests, anna resumed once ({server})", lines)
     for name, client in streams.items():
         assert client.ids == expected[name], name
     for name, client in late.items():

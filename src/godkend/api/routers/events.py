@@ -34,6 +34,9 @@ WS_RESYNC = 4409  # fell behind: system.reset was sent; reload, then reconnect
 WS_TRY_AGAIN = 1013  # the database is unavailable right now: reconnect with the cursor
 WS_POLICY = 1008  # refused at the handshake (cross-site, unauthenticated, bad cursor)
 MAX_WAIT = 60.0
+# An ASGI extension the server may offer in a WebSocket scope (godkend's own uvicorn protocol,
+# api/server.py does): {"write": (frame_bytes) -> bool}, a non-blocking write of a whole frame.
+WRITE_FRAME = "godkend.websocket.write_frame"
 
 
 def realtime_of(conn: HTTPConnection) -> Realtime:
@@ -157,6 +160,10 @@ async def events_ws(websocket: WebSocket, after: str | None = None) -> None:
             audience_of(principal), cursor, transport="ws"
         ) as stream:
             await websocket.accept()
+            fast = websocket.scope.get("extensions", {}).get(WRITE_FRAME)
+            if fast is not None:
+                write = fast["write"]
+                stream.deliver_directly(lambda frame: write(frame.ws()))
             code, reason = await _serve_ws(realtime_of(websocket), websocket, stream, principal)
     except GodkendError as e:
         log.warning("WebSocket stream ended: %s", e)
