@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from starlette.requests import HTTPConnection
 
+from godkend.api.deps import CredentialChecks, authenticate
+from godkend.services.context import Services
 from tests.integration.clients import (
     API,
     PASSWORD,
@@ -202,3 +206,55 @@ async def test_login_from_another_site_is_refused(app_client: httpx.AsyncClient)
         f"{API}/auth/login", json=body, headers={"Origin": "http://127.0.0.1:8000"}
     )
     assert same_site.status_code == 200
+
+
+async def test_a_tokens_last_use_is_written_at_most_once_a_minute(
+    client_factory: ClientFactory, db: asyncpg.Connection
+) -> None:
+    anna = await login(client_factory, "anna")
+    created = await anna.post(f"{API}/auth/tokens", json={"name": "script"})
+    script = client_factory()
+    script.headers["Authorization"] = f"Bearer {created.json()['token']}"
+    assert (await script.get(f"{API}/me")).status_code == 200
+    first = await db.fetchrow("SELECT last_used_at, xmin::text AS version FROM api_tokens")
+    assert first["last_used_at"] is not None
+    for _ in range(3):
+        assert (await script.get(f"{API}/me")).status_code == 200
+    again = await db.fetchrow("SELECT last_used_at, xmin::text AS version FROM api_tokens")
+    assert again == first  # read, not rewritten
+    await db.execute("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes'")
+    assert (await script.get(f"{API}/me")).status_code == 200
+    assert await db.fetchval("SELECT last_used_at > now() - interval '1 minute' FROM api_tokens")
+
+
+async def test_streams_sharing_a_credential_share_its_re_check(
+    app: FastAPI, client_factory: ClientFactory
+) -> None:
+    """However many streams hold one session, the instance looks it up once per interval, and
+    a logout still ends them all."""
+    anna = await login(client_factory, "anna")
+    principal = await authenticate(_connection(app, anna))
+    checks = Counting(app.state.services, ttl=0.3)
+    assert all(await asyncio.gather(*(checks.still_valid(principal) for _ in range(500))))
+    assert checks.lookups == 1
+    assert await checks.still_valid(principal)
+    assert checks.lookups == 1  # within the ttl
+    assert (await anna.post(f"{API}/auth/logout")).status_code == 204
+    await asyncio.sleep(0.35)
+    assert not any(await asyncio.gather(*(checks.still_valid(principal) for _ in range(50))))
+    assert checks.lookups == 2
+
+
+class Counting(CredentialChecks):
+    def __init__(self, svc: Services, *, ttl: float) -> None:
+        super().__init__(svc, ttl=ttl)
+        self.lookups = 0
+
+    async def _lookup(self, session_hash: bytes | None, token_hash: bytes | None) -> int | None:
+        self.lookups += 1
+        return await super()._lookup(session_hash, token_hash)
+
+
+def _connection(app: FastAPI, client: httpx.AsyncClient) -> HTTPConnection:
+    cookie = f"{SESSION_COOKIE}={client.cookies[SESSION_COOKIE]}"
+    return HTTPConnection({"type": "http", "app": app, "headers": [(b"cookie", cookie.encode())]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from async_lru import alru_cache
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
@@ -64,13 +65,34 @@ async def authenticate(conn: HTTPConnection) -> Principal:
     raise NotAuthenticated()
 
 
+class CredentialChecks:
+    """The open streams' re-checks of the credential each was opened with (`still_valid`).
+
+    One lookup per credential per `ttl` seconds for the whole instance, however many streams
+    share the credential (a browser's tabs, a script's many streams), and concurrent checks of
+    one credential share that lookup. A logout therefore ends a stream within the stream's
+    check interval plus `ttl`.
+    """
+
+    def __init__(self, svc: Services, *, ttl: float = 1.0) -> None:
+        self._svc = svc
+        self._user_of = alru_cache(maxsize=100_000, ttl=ttl)(self._lookup)
+
+    async def still_valid(self, principal: Principal) -> bool:
+        return await self._user_of(principal.session_hash, principal.token_hash) == (
+            principal.user_id
+        )
+
+    async def _lookup(self, session_hash: bytes | None, token_hash: bytes | None) -> int | None:
+        return await auth.credential_user(
+            self._svc, session_hash=session_hash, token_hash=token_hash
+        )
+
+
 async def principal_still_valid(conn: HTTPConnection, principal: Principal) -> bool:
     """False once the session is logged out or expired, or the token revoked (ends streams)."""
-    try:
-        again = await authenticate(conn)
-    except NotAuthenticated:
-        return False
-    return again.user_id == principal.user_id
+    checks: CredentialChecks = conn.app.state.credential_checks
+    return await checks.still_valid(principal)
 
 
 async def current_principal(request: Request) -> Principal:

@@ -81,6 +81,18 @@ async def token_actor(svc: Services, *, token: str) -> Actor | None:
         return None if user_id is None else await load_actor(s, user_id)
 
 
+async def credential_user(
+    svc: Services, *, session_hash: bytes | None = None, token_hash: bytes | None = None
+) -> int | None:
+    """The user a session or API token (given by its hash) belongs to, while it is valid."""
+    query, digest = ("session_user", session_hash) if session_hash else ("token_user", token_hash)
+    if digest is None:
+        return None
+    async with svc.db.connection() as s:
+        user_id: int | None = await s.fetchval(query, token_hash=digest, now=svc.clock())
+        return user_id
+
+
 async def do_create_api_token(
     svc: Services, *, name: str, days: int | None, actor: Actor
 ) -> tuple[int, str]:

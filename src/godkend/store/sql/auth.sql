@@ -14,11 +14,20 @@ INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at)
 VALUES (:token_hash, :user_id, :name, :now, :expires_at) RETURNING id;
 
 -- name: token_user
-UPDATE api_tokens t SET last_used_at = :now
-FROM users u
-WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > :now) AND u.id = t.user_id AND u.is_active
-RETURNING t.user_id;
+-- The token's user while it is valid. last_used_at is written at most once a minute, so that
+-- authenticating a script's calls (or a stream's re-checks) is a read, not a commit, each time.
+WITH valid AS (
+  SELECT t.id, t.user_id, t.last_used_at
+  FROM api_tokens t JOIN users u ON u.id = t.user_id
+  WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL
+    AND (t.expires_at IS NULL OR t.expires_at > :now) AND u.is_active
+), touched AS (
+  UPDATE api_tokens t SET last_used_at = :now
+  FROM valid v
+  WHERE t.id = v.id
+    AND (v.last_used_at IS NULL OR v.last_used_at < :now::timestamptz - interval '1 minute')
+)
+SELECT user_id FROM valid;
 
 -- name: prune_sessions
 DELETE FROM sessions WHERE expires_at < :now::timestamptz - interval '7 days';
