@@ -13,6 +13,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+# Not peers: godkend itself, and the floor (one pre-serialised loopback write per delivery and
+# nothing else, bench/peers/direct_server.py --floor), the machine's limit for any server that
+# writes to each recipient separately.
+NOT_PEERS = {"godkend", "floor"}
+
 
 def mm(values: list[float], fmt: str = "{:,.0f}") -> str:
     clean = [v for v in values if v is not None and not math.isnan(v)]
@@ -73,7 +78,7 @@ def fanout_table(rows: list[dict[str, Any]]) -> list[str]:
                     f"| {mm([x['delivered'] / x['offered'] * 100 for x in p], '{:.0f}')} % "
                     f"| {mm([r.get('resets', 0) for r in ok])} |"
                 )
-            peers = {k: v for k, v in meds.items() if k != "godkend"}
+            peers = {k: v for k, v in meds.items() if k not in NOT_PEERS}
             if "godkend" in meds and peers:
                 for key in ("cpu", "p99"):
                     best[key] = min(v[key] for v in peers.values())
@@ -86,6 +91,14 @@ def fanout_table(rows: list[dict[str, Any]]) -> list[str]:
                     f"p99 {ratio(meds['godkend']['p99'], best['p99'])} of {bp99}'s"
                     + (" (target <= 0.8x)" if ph == "steady" else ""),
                 ]
+                if "floor" in meds:
+                    floor = meds["floor"]["cpu"]
+                    lines.append(
+                        f"Floor (one write per delivery, nothing else): {floor:.1f} µs per "
+                        f"delivery; godkend {ratio(meds['godkend']['cpu'], floor)} of it, best "
+                        f"peer {ratio(best['cpu'], floor)}; 0.5x the best peer is "
+                        f"{ratio(best['cpu'] / 2, floor)} of the floor."
+                    )
     return lines
 
 
@@ -235,7 +248,7 @@ def targets(report: dict[str, Any]) -> list[str]:
                 "cpu": median([x["server_cpu_us_per_delivery"] for x in p]),
                 "p99": median([x["p99_ms"] for x in p]),
             }
-        peers = [v for k, v in meds.items() if k != "godkend"]
+        peers = [v for k, v in meds.items() if k not in NOT_PEERS]
         if "godkend" in meds and peers:
             for key, limit, what in (("cpu", 0.5, "server CPU/delivery"), ("p99", 0.8, "p99")):
                 best = min(v[key] for v in peers)

@@ -152,6 +152,10 @@ async def start_servers(system: str, url: str, count: int = 2) -> list[Server]:
             argv = [PY, str(HERE / "peers" / "direct_server.py"), str(port)]
             servers.append(Server("direct", argv, {}, port))
             break  # one process: the design godkend replaces
+        elif system == "floor":
+            argv = [PY, str(HERE / "peers" / "direct_server.py"), str(port), "--floor"]
+            servers.append(Server("floor", argv, {}, port))
+            break  # one write per delivery and nothing else: a limit, not a peer
         elif system == "broadcaster":
             argv = [PY, str(HERE / "peers" / "bcast_server.py"), str(port), url]
             servers.append(Server(f"broadcaster{i}", argv, {}, port))
@@ -956,7 +960,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="")
-    parser.add_argument("--systems", default="godkend,direct,broadcaster,socket.io")
+    parser.add_argument("--systems", default="godkend,direct,broadcaster,socket.io,floor")
     parser.add_argument("--clients", default="", help="fan-out client counts, e.g. 200,2000")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))

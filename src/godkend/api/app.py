@@ -74,4 +74,6 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     web_routes.mount(app)  # pages, /static, CSP headers, HTML error pages outside /api
+    # Added last, so outermost: the event WebSocket skips the HTTP middleware and routing.
+    app.add_middleware(events.EventSocket, path=f"{API_PREFIX}/events/ws")
     return app

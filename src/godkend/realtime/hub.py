@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -23,39 +24,87 @@ class Subscription:
     `sink`, when the connection has one, is tried first: it writes the frame to the client
     right away (in the hub's routing loop, no task switch) and returns True, or returns False
     when the frame must wait its turn in the queue (see `EventStream.deliver_directly`).
+    The queue is a deque made on first use and one waiter future: an idle connection (most
+    are) holds no queue at all, where an asyncio.Queue costs about 3 KB.
     """
+
+    __slots__ = (
+        "_frames",
+        "_waiter",
+        "audience",
+        "closed",
+        "hub",
+        "maxsize",
+        "overflowed",
+        "sink",
+        "transport",
+    )
 
     def __init__(self, hub: Hub, audience: Audience, *, transport: str, maxsize: int) -> None:
         self.hub = hub
         self.audience = audience
         self.transport = transport
-        self.queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize)
+        self.maxsize = maxsize
         self.sink: Callable[[Frame], bool] | None = None
         self.closed = False
         self.overflowed = False
+        self._frames: deque[Frame] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._frames) if self._frames else 0
 
     def offer(self, frame: Frame) -> None:
         if self.closed:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if self._frames is None:
+            self._frames = deque()
+        elif len(self._frames) >= self.maxsize:
             self._overflow()
+            return
+        self._frames.append(frame)
+        self._wake()
+
+    def pop(self) -> Frame | None:
+        """The oldest queued frame, or None."""
+        return self._frames.popleft() if self._frames else None
+
+    async def wait(self, seconds: float) -> None:
+        """Until a frame is queued, the subscription closes, or `seconds` pass."""
+        if self._frames or self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(seconds, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None:
+            _resolve(self._waiter)
 
     def _overflow(self) -> None:
         # Drop what it has not read: it reloads anyway, and resumes from where the hub stood.
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.overflowed = True
         resume = self.hub.position or Cursor(0, 0)
-        self.queue.put_nowait(reset_frame(resume, reason="overflow", terminal=True))
+        self._frames = deque([reset_frame(resume, reason="overflow", terminal=True)])
+        self.overflowed = True
         metrics.RESETS_SENT.labels("overflow").inc()
         self.close()
+        self._wake()
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.hub.unsubscribe(self)
+            self._wake()
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class Hub:

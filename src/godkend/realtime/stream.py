@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from godkend.realtime.ports import Audience, CursorState, EventSource
 # Scans per `next()` call while replaying past events the reader may not see: bounds the time
 # one call can take, the caller comes back (as after a timeout) and the replay continues.
 _SCANS_PER_CALL = 20
+_NEVER_FILLED: deque[Frame] = deque(maxlen=0)
 
 
 class EventStream:
@@ -46,7 +46,9 @@ class EventStream:
         self._after = after
         self._batch = batch
         self._sub: Subscription | None = None
-        self._pending: deque[Frame] = deque()
+        # Replayed frames not yet handed out; a stream that starts from now never replays and
+        # shares one empty, never-filled deque (an idle connection should cost little).
+        self._pending: deque[Frame] = deque() if after is not None else _NEVER_FILLED
         self._replaying = after is not None
         self._replay_end = after
         self._first_scan = True
@@ -79,10 +81,9 @@ class EventStream:
         sub = self._sub
         if sub is None:
             raise RuntimeError("deliver_directly() before the stream is entered")
-        queue = sub.queue
 
         def sink(frame: Frame) -> bool:
-            if self._replaying or self._pending or self.sending or queue.qsize():
+            if self._replaying or self._pending or self.sending or len(sub):
                 return False
             if frame.cursor <= self._position:
                 return True  # the seam's overlap: the replay handed it out already
@@ -102,7 +103,7 @@ class EventStream:
     def position(self) -> Cursor:
         """Every event up to here that this reader may see has been handed out."""
         sub = self._sub
-        if self._replaying or self._pending or sub is None or not sub.queue.empty():
+        if self._replaying or self._pending or sub is None or len(sub):
             return self._position
         hub_position = self._hub.position
         return max(self._position, hub_position) if hub_position else self._position
@@ -111,7 +112,8 @@ class EventStream:
         if self.closed or self._sub is None:
             return None
         if self._sub.overflowed:
-            return self._hand(self._sub.queue.get_nowait(), live=True)
+            reset = self._sub.pop()
+            return None if reset is None else self._hand(reset, live=True)
         if not self._pending and self._replaying:
             await self._replay()
         if self._pending:
@@ -150,19 +152,16 @@ class EventStream:
 
     async def _live(self, wait: float) -> Frame | None:
         assert self._sub is not None
-        queue = self._sub.queue
+        sub = self._sub
         deadline = time.monotonic() + wait
         while True:
-            remaining = deadline - time.monotonic()
-            try:
-                if remaining <= 0 or not queue.empty():
-                    frame = queue.get_nowait()  # the common case under load: no timer needed
-                else:
-                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
-                    async with asyncio.timeout(remaining):
-                        frame = await queue.get()
-            except (TimeoutError, asyncio.QueueEmpty):
-                return None
+            frame = sub.pop()  # the common case under load: one is already queued
+            if frame is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or sub.closed:
+                    return None
+                await sub.wait(remaining)
+                continue
             if frame.terminal or frame.cursor > self._position:
                 return self._hand(frame, live=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from godkend.api.app import create_app
-from godkend.api.routers import events
 from godkend.config import Settings
 from godkend.realtime.runtime import Realtime
 from godkend.store.db import PgDatabase
 from godkend.store.outbox import PgEventSource
-from tests.integration.realtime.live import API, serving
+from tests.integration.realtime.live import serving
 
 
 @pytest.fixture
@@ -47,19 +45,9 @@ async def live_app(demo_db_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
     (fast polls and session checks, small queues, short send timeouts)."""
     settings = Settings(data_dir=tmp_path, secret_key="test")
     app = create_app(settings, database_url=demo_db_url)
-    if not any(getattr(r, "path", "") == f"{API}/events/ws" for r in app.routes):
-        app.include_router(events.router, prefix=API)  # until create_app includes it
     async with app.router.lifespan_context(app):
-        own = getattr(app.state, "realtime", None) is None
-        if own:  # until create_app wires it
-            rt = Realtime(PgEventSource(app.state.services.db))
-            await rt.start()
-            app.state.realtime = rt
-            app.state.services = replace(app.state.services, wake=rt.wake)
         tune(app.state.realtime)
         yield app
-        if own:
-            await app.state.realtime.stop()
 
 
 def tune(rt: Realtime) -> None:

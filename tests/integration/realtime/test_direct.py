@@ -60,7 +60,7 @@ async def test_live_frames_are_written_directly_and_never_queued(hub: Hub) -> No
         hub.publish(scan(row(n)))
     assert connection.written == [1, 2, 3, 4, 5]
     assert await queued(stream) == []
-    assert queuing.queue.qsize() == 5
+    assert len(queuing) == 5
     assert stream.position == Cursor(100, 5)
 
 

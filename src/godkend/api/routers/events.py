@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket
 from fastapi.responses import Response, StreamingResponse
 from starlette.requests import HTTPConnection
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketState
 
 from godkend.api.deps import CurrentPrincipal, Principal, authenticate, principal_still_valid
@@ -26,6 +26,7 @@ from godkend.realtime.runtime import Realtime
 from godkend.realtime.stream import EventStream
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 router = APIRouter(tags=["events"])
 
 # WebSocket close codes after the handshake (4xxx: application-defined).
@@ -134,14 +135,38 @@ class EventStreamResponse(StreamingResponse):
 
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            await first_of(self._run(write), until_disconnect())
+            await until_gone(self._run(write), until_disconnect())
             with contextlib.suppress(Exception):  # the client may already be gone
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             self._on_close()  # the hub must forget this client however the response ended
 
 
-@router.websocket("/events/ws")
+class EventSocket:
+    """ASGI middleware serving the event WebSocket (`path`) ahead of the HTTP middleware and
+    FastAPI's routing. An open stream keeps its whole call stack for as long as it is open
+    (hours, for a browser tab), and that stack of middleware and routing frames was a fifth
+    of an idle stream's memory; none of it applies to this endpoint (no body, no HTML, its own
+    authentication and error handling). Everything else passes through."""
+
+    def __init__(self, app: ASGIApp, *, path: str) -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == self.path:
+            websocket = WebSocket(scope, receive, send)
+            await events_ws(websocket, websocket.query_params.get("after"))
+            return
+        await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 async def events_ws(websocket: WebSocket, after: str | None = None) -> None:
     """One JSON event per text frame. Refused (403) when cross-site or unauthenticated."""
     if not same_origin(websocket):
@@ -183,7 +208,7 @@ async def _serve_ws(
     async def heartbeat() -> None:
         return None  # the server (uvicorn) pings at the protocol level
 
-    ended = await first_of(
+    ended = await until_gone(
         pump(
             rt,
             stream,
@@ -205,16 +230,31 @@ async def _until_ws_disconnect(websocket: WebSocket) -> None:
         pass  # the stream is one-way; whatever the client sends is ignored
 
 
-async def first_of(*work: Awaitable[Any]) -> Any:
-    """Run until the first finishes, cancel the rest; its result (or its error)."""
-    tasks = [asyncio.ensure_future(w) for w in work]
+async def until_gone(work: Awaitable[T], gone: Awaitable[None]) -> T | None:
+    """Run `work` in this task while one more task waits for the client to go (`gone`);
+    the client going first cancels `work` and gives None. One task per stream, not two:
+    idle streams are most of an instance's memory."""
+    current = asyncio.current_task()
+    assert current is not None
+    watcher = asyncio.ensure_future(gone)
+    watching = True
+
+    def on_gone(_: object) -> None:
+        if watching:  # runs soon after `gone` ends; `work` may have ended meanwhile
+            current.cancel()
+
+    watcher.add_done_callback(on_gone)
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return await work
+    except asyncio.CancelledError:
+        if not watcher.done() or current.uncancel() > 0:
+            raise  # cancelled from outside (shutdown), not by the client going
+        return None
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    return next(iter(done)).result()
+        watching = False
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await watcher
 
 
 def same_origin(conn: HTTPConnection) -> bool:
