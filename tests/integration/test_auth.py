@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 import asyncpg
@@ -10,8 +9,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
-from godkend.api.deps import CredentialChecks, authenticate
-from godkend.services.context import Services
+from godkend.api.deps import authenticate, credential_of, credentials_check
 from tests.integration.clients import (
     API,
     PASSWORD,
@@ -227,34 +225,31 @@ async def test_a_tokens_last_use_is_written_at_most_once_a_minute(
     assert await db.fetchval("SELECT last_used_at > now() - interval '1 minute' FROM api_tokens")
 
 
-async def test_streams_sharing_a_credential_share_its_re_check(
-    app: FastAPI, client_factory: ClientFactory
+async def test_open_streams_credentials_are_re_checked_in_one_lookup(
+    app: FastAPI, client_factory: ClientFactory, db: asyncpg.Connection
 ) -> None:
-    """However many streams hold one session, the instance looks it up once per interval, and
-    a logout still ends them all."""
+    """SessionWatch's check: every open stream's session or token, valid or not, at once."""
     anna = await login(client_factory, "anna")
-    principal = await authenticate(_connection(app, anna))
-    checks = Counting(app.state.services, ttl=0.3)
-    assert all(await asyncio.gather(*(checks.still_valid(principal) for _ in range(500))))
-    assert checks.lookups == 1
-    assert await checks.still_valid(principal)
-    assert checks.lookups == 1  # within the ttl
+    bo = await login(client_factory, "bo")
+    created = await anna.post(f"{API}/auth/tokens", json={"name": "script"})
+    script = client_factory()
+    script.headers["Authorization"] = f"Bearer {created.json()['token']}"
+    anna_c, bo_c, token_c = [
+        credential_of(await authenticate(_connection(app, client))) for client in (anna, bo, script)
+    ]
+    stranger = ("session", b"x" * 32, anna_c[2])
+    bo_as_anna = (bo_c[0], bo_c[1], anna_c[2])  # bo's session, but not anna's
+    check = credentials_check(app.state.services)
+    valid = await check([anna_c, bo_c, token_c, stranger, bo_as_anna])
+    assert set(valid) == {anna_c, bo_c, token_c}
     assert (await anna.post(f"{API}/auth/logout")).status_code == 204
-    await asyncio.sleep(0.35)
-    assert not any(await asyncio.gather(*(checks.still_valid(principal) for _ in range(50))))
-    assert checks.lookups == 2
-
-
-class Counting(CredentialChecks):
-    def __init__(self, svc: Services, *, ttl: float) -> None:
-        super().__init__(svc, ttl=ttl)
-        self.lookups = 0
-
-    async def _lookup(self, session_hash: bytes | None, token_hash: bytes | None) -> int | None:
-        self.lookups += 1
-        return await super()._lookup(session_hash, token_hash)
+    await db.execute("UPDATE api_tokens SET revoked_at = now()")
+    assert await check([anna_c, bo_c, token_c]) == [bo_c]
 
 
 def _connection(app: FastAPI, client: httpx.AsyncClient) -> HTTPConnection:
-    cookie = f"{SESSION_COOKIE}={client.cookies[SESSION_COOKIE]}"
-    return HTTPConnection({"type": "http", "app": app, "headers": [(b"cookie", cookie.encode())]})
+    headers = [(b"authorization", v.encode()) for v in [client.headers.get("authorization")] if v]
+    if SESSION_COOKIE in client.cookies:
+        cookie = f"{SESSION_COOKIE}={client.cookies[SESSION_COOKIE]}"
+        headers.append((b"cookie", cookie.encode()))
+    return HTTPConnection({"type": "http", "app": app, "headers": headers})

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from godkend.api import errors
-from godkend.api.deps import CredentialChecks
+from godkend.api.deps import credentials_check
 from godkend.api.limits import BodyLimit
 from godkend.api.routers import auth, bulk, delegations, events, health, me, requests, workflows
 from godkend.config import Settings
@@ -35,7 +35,7 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
             services = Services(db=db, wake=realtime.wake)
             app.state.realtime = realtime
             app.state.services = services
-            app.state.credential_checks = CredentialChecks(services)
+            realtime.sessions.check = credentials_check(services)
             # Every instance runs the timers; SKIP LOCKED makes each fire once (docs/workflows.md).
             scheduler = Scheduler(services)
             scheduler.start()

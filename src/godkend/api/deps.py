@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass
 from typing import Annotated
 
-from async_lru import alru_cache
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
@@ -65,34 +65,31 @@ async def authenticate(conn: HTTPConnection) -> Principal:
     raise NotAuthenticated()
 
 
-class CredentialChecks:
-    """The open streams' re-checks of the credential each was opened with (`still_valid`).
+# What an open stream is re-checked by: "session" or "token", its hash, and whose it was.
+Credential = tuple[str, bytes, int]
 
-    One lookup per credential per `ttl` seconds for the whole instance, however many streams
-    share the credential (a browser's tabs, a script's many streams), and concurrent checks of
-    one credential share that lookup. A logout therefore ends a stream within the stream's
-    check interval plus `ttl`.
-    """
 
-    def __init__(self, svc: Services, *, ttl: float = 1.0) -> None:
-        self._svc = svc
-        self._user_of = alru_cache(maxsize=100_000, ttl=ttl)(self._lookup)
+def credential_of(principal: Principal) -> Credential:
+    if principal.session_hash is not None:
+        return "session", principal.session_hash, principal.user_id
+    assert principal.token_hash is not None, "a principal comes with a session or a token"
+    return "token", principal.token_hash, principal.user_id
 
-    async def still_valid(self, principal: Principal) -> bool:
-        return await self._user_of(principal.session_hash, principal.token_hash) == (
-            principal.user_id
+
+def credentials_check(svc: Services) -> Callable[[Collection[Hashable]], Awaitable[list[Hashable]]]:
+    """SessionWatch's check: which of the open streams' credentials are still valid, and
+    still the same user's."""
+
+    async def still_valid(credentials: Collection[Hashable]) -> list[Hashable]:
+        wanted = [c for c in credentials if isinstance(c, tuple)]
+        users = await auth.credential_users(
+            svc,
+            session_hashes=[digest for kind, digest, _ in wanted if kind == "session"],
+            token_hashes=[digest for kind, digest, _ in wanted if kind == "token"],
         )
+        return [c for c in wanted if users.get(c[1]) == c[2]]
 
-    async def _lookup(self, session_hash: bytes | None, token_hash: bytes | None) -> int | None:
-        return await auth.credential_user(
-            self._svc, session_hash=session_hash, token_hash=token_hash
-        )
-
-
-async def principal_still_valid(conn: HTTPConnection, principal: Principal) -> bool:
-    """False once the session is logged out or expired, or the token revoked (ends streams)."""
-    checks: CredentialChecks = conn.app.state.credential_checks
-    return await checks.still_valid(principal)
+    return still_valid
 
 
 async def current_principal(request: Request) -> Principal:

@@ -14,43 +14,41 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
-from websockets.protocol import State
 
 from godkend.api.routers.events import WRITE_FRAME
-
-
-class FrameWriter:
-    """`write(frame_bytes) -> bool`: True once the bytes are on the transport; False when the
-    connection cannot take them now (not open, closing, or its write buffer is above the
-    high-water mark because the client reads slowly): the caller queues them instead."""
-
-    __slots__ = ("_protocol",)
-
-    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
-        self._protocol = protocol
-
-    def __call__(self, data: bytes) -> bool:
-        p = self._protocol
-        if (
-            p.close_sent
-            or p.disconnected
-            or p.conn.state is not State.OPEN
-            or not p.writable.is_set()
-            or p.transport.is_closing()
-        ):
-            return False
-        p.transport.write(data)
-        return True
 
 
 class GodkendWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets sans-I/O protocol, offering `WRITE_FRAME` to the application."""
 
+    paused = False  # the transport's write buffer is above its high-water mark
+
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)  # absent when the handshake was refused
         if scope is not None:
-            scope["extensions"][WRITE_FRAME] = {"write": FrameWriter(self)}
+            scope["extensions"][WRITE_FRAME] = {"write": self.write_frame}
+
+    def write_frame(self, data: bytes) -> bool:
+        """True once the whole frame `data` is on the transport; False when the connection
+        cannot take it now (handshake not done, closing or closed, or the client reads so
+        slowly that the write buffer is full): the caller queues it instead. Every path by
+        which uvicorn ends a connection sets `close_sent` or closes the transport."""
+        if self.close_sent or self.paused or not self.handshake_complete:
+            return False
+        transport = self.transport
+        if transport.is_closing():
+            return False
+        transport.write(data)
+        return True
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.paused = False
 
 
 def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:

@@ -1,11 +1,9 @@
-"""The delivery loop every streaming transport runs: frames, heartbeats, session checks."""
+"""The delivery loop every streaming transport runs: frames and heartbeats."""
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -13,10 +11,10 @@ from godkend.realtime.frames import Frame
 from godkend.realtime.runtime import Realtime
 from godkend.realtime.stream import EventStream
 
-log = logging.getLogger(__name__)
-
 # Frames already queued for one client go out together, up to this many.
 MAX_BATCH = 64
+# Without heartbeats the loop only waits for frames (or the end of its stream).
+IDLE_WAIT = 3600.0
 
 
 class Ended(enum.Enum):
@@ -25,6 +23,7 @@ class Ended(enum.Enum):
     RESET = "reset"  # the client fell behind and was sent system.reset
     SESSION = "session"  # logged out, session expired or token revoked
     SEND_TIMEOUT = "send_timeout"  # the client stopped reading
+    CLOSED = "closed"  # closed by the server for any other reason: reconnect with the cursor
 
 
 async def pump(
@@ -32,17 +31,15 @@ async def pump(
     stream: EventStream,
     *,
     send: Callable[[Sequence[Frame]], Awaitable[None]],
-    heartbeat: Callable[[], Awaitable[None]],
-    still_valid: Callable[[], Awaitable[bool]],
+    heartbeat: Callable[[], Awaitable[None]] | None,
 ) -> Ended:
-    """Send frames as they come, a heartbeat every 15-30 s (jittered), and re-check the
-    session every few seconds (jittered, and under load too); return why the stream ended
-    (client disconnects cancel it)."""
-    now = time.monotonic()
-    heartbeat_at = now + rt.heartbeat_interval()
-    check_at = now + _jittered(rt.session_check_seconds)
+    """Send frames as they come and a heartbeat every 15-30 s (jittered; WebSocket has the
+    server's protocol pings instead); return why the stream ended (client disconnects cancel
+    it). The instance's SessionWatch ends streams whose session or token is gone."""
+    heartbeat_at = time.monotonic() + rt.heartbeat_interval()
     while True:
-        frames = await _ready(stream, max(0.0, min(heartbeat_at, check_at) - time.monotonic()))
+        wait = heartbeat_at - time.monotonic() if heartbeat else IDLE_WAIT
+        frames = await _ready(stream, max(0.0, wait))
         if frames:
             # One timeout for a whole batch: a timer per frame cost more than the send itself.
             stream.sending = True  # no frame written directly may overtake these
@@ -53,12 +50,12 @@ async def pump(
                 stream.sending = False
             if frames[-1].terminal:
                 return Ended.RESET
+        if stream.session_ended:
+            return Ended.SESSION
+        if stream.closed and not frames:
+            return Ended.CLOSED
         now = time.monotonic()
-        if now >= check_at:
-            if not await _session_valid(still_valid):
-                return Ended.SESSION
-            check_at = now + _jittered(rt.session_check_seconds)
-        if not frames and now >= heartbeat_at:
+        if heartbeat and not frames and now >= heartbeat_at:
             if not await _within(rt.send_timeout_seconds, heartbeat()):
                 return Ended.SEND_TIMEOUT
             heartbeat_at = now + rt.heartbeat_interval()
@@ -74,19 +71,6 @@ async def _ready(stream: EventStream, wait: float) -> list[Frame]:
             break
         frame = await stream.next(0.0)
     return frames
-
-
-def _jittered(seconds: float) -> float:
-    # Streams opened together (after a restart, say) must not check their sessions together.
-    return seconds * random.uniform(0.75, 1.25)  # noqa: S311 - spreading load, not a secret
-
-
-async def _session_valid(still_valid: Callable[[], Awaitable[bool]]) -> bool:
-    try:
-        return await still_valid()
-    except Exception as e:  # the database is away: keep streaming, ask again next time
-        log.debug("session check failed, keeping the stream: %s", e)
-        return True
 
 
 async def _within(seconds: float, sending: Awaitable[None]) -> bool:

@@ -40,16 +40,17 @@ class Frame:
     text: str
     created_at: float = 0.0
     terminal: bool = False  # the stream ends after this frame
-    _ws: bytes | None = field(default=None, repr=False)
+    # The WebSocket frame's bytes once `ws()` has made them (then shared by every recipient).
+    ws_wire: bytes | None = field(default=None, repr=False)
 
     def ws(self) -> bytes:
         """The whole WebSocket text frame (server to client: unmasked, unfragmented, not
         compressed), serialised the first time it is asked for, then the same bytes for every
         recipient."""
-        if self._ws is None:
+        if self.ws_wire is None:
             wire = WireFrame(Opcode.TEXT, self.text.encode())
-            self._ws = wire.serialize(mask=False, extensions=())
-        return self._ws
+            self.ws_wire = wire.serialize(mask=False, extensions=())
+        return self.ws_wire
 
 
 def dumps(value: Any) -> str:

@@ -17,6 +17,7 @@ from godkend.realtime.listener import Listener
 from godkend.realtime.notifier import Notifier
 from godkend.realtime.ports import Audience, EventSource
 from godkend.realtime.pruner import Pruner
+from godkend.realtime.sessions import SessionWatch
 from godkend.realtime.stream import EventStream
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,9 @@ class Realtime:
         self.pruner = Pruner(
             source, retention_days=retention_days, every_seconds=prune_every_seconds
         )
+        self.sessions = SessionWatch(seconds=session_check_seconds)
         self.replay_batch = replay_batch
         self.heartbeat_seconds = heartbeat_seconds
-        self.session_check_seconds = session_check_seconds
         self.send_timeout_seconds = send_timeout_seconds
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -66,6 +67,7 @@ class Realtime:
         """Start the background tasks; wait (a bounded time) for the listener's first connection."""
         self._spawn(self.listener.run(), "godkend-listener")
         self._spawn(self.pruner.run(), "godkend-pruner")
+        self._spawn(self.sessions.run(), "godkend-session-watch")
         if not await self.listener.wait_connected(wait_seconds):
             log.warning("outbox listener not connected after %.0f s; it keeps trying", wait_seconds)
 

@@ -56,6 +56,7 @@ class EventStream:
         # True while the delivery loop holds frames it took from the queue and has not yet
         # written: nothing may overtake them.
         self.sending = False
+        self.session_ended = False
         self.closed = False
         self._delivered = metrics.EVENTS_DELIVERED.labels(transport)
 
@@ -93,6 +94,11 @@ class EventStream:
             return True
 
         sub.sink = sink
+
+    def end_session(self) -> None:
+        """Its credential is no longer valid: no more frames; the delivery loop ends it."""
+        self.session_ended = True
+        self.close()
 
     def close(self) -> None:
         self.closed = True

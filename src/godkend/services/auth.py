@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -81,16 +82,19 @@ async def token_actor(svc: Services, *, token: str) -> Actor | None:
         return None if user_id is None else await load_actor(s, user_id)
 
 
-async def credential_user(
-    svc: Services, *, session_hash: bytes | None = None, token_hash: bytes | None = None
-) -> int | None:
-    """The user a session or API token (given by its hash) belongs to, while it is valid."""
-    query, digest = ("session_user", session_hash) if session_hash else ("token_user", token_hash)
-    if digest is None:
-        return None
+async def credential_users(
+    svc: Services, *, session_hashes: Sequence[bytes], token_hashes: Sequence[bytes]
+) -> dict[bytes, int]:
+    """Of these sessions and API tokens (by hash), the ones still valid: hash -> user id.
+    One statement per kind however many there are (open streams re-check them together)."""
+    found: dict[bytes, int] = {}
+    now = svc.clock()
     async with svc.db.connection() as s:
-        user_id: int | None = await s.fetchval(query, token_hash=digest, now=svc.clock())
-        return user_id
+        for query, hashes in (("session_users", session_hashes), ("token_users", token_hashes)):
+            if hashes:
+                for row in await s.fetch(query, token_hashes=list(hashes), now=now):
+                    found[bytes(row["token_hash"])] = row["user_id"]
+    return found
 
 
 async def do_create_api_token(

@@ -52,7 +52,8 @@ async def live_app(demo_db_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
 
 def tune(rt: Realtime) -> None:
     rt.listener.poll_interval = 0.2
-    rt.session_check_seconds = 0.5
+    rt.sessions.seconds = 0.5
+    rt.sessions.sweep_soon()  # so the new interval counts from now
     rt.send_timeout_seconds = 1.0
     rt.hub.queue_size = 50
     rt.heartbeat_seconds = (0.5, 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 
 import asyncpg
@@ -128,6 +129,28 @@ async def test_logout_ends_the_stream(kind: str, base_url: str) -> None:
     await client.stop()
     if kind == "ws":
         assert client.closed_with == 4401
+
+
+@pytest.mark.parametrize("kind", ["ws", "sse"])
+async def test_a_session_ended_elsewhere_ends_the_stream_at_the_next_round(
+    kind: str, base_url: str, db: asyncpg.Connection
+) -> None:
+    """As when another instance logs the session out, or it expires: the instance's session
+    round (every 0.5 s here) finds it gone and ends the stream."""
+    anna = await login(base_url, "anna")
+    bo = await login(base_url, "bo")
+    annas = await EventClient(kind, base_url, headers=anna.headers, name="anna").start(None)
+    bos = await EventClient(kind, base_url, headers=bo.headers, name="bo").start(None)
+    digest = hashlib.sha256(anna.session.encode()).digest()
+    await db.execute("UPDATE sessions SET revoked_at = now() WHERE token_hash = $1", digest)
+    async with asyncio.timeout(5):
+        await annas.ended.wait()
+    await asyncio.sleep(1.2)  # two more rounds: bo's stream, on a valid session, stays
+    assert not bos.ended.is_set()
+    await annas.stop()
+    await bos.stop()
+    if kind == "ws":
+        assert annas.closed_with == 4401
 
 
 async def test_websocket_refuses_cross_site_and_anonymous_handshakes(base_url: str) -> None:

@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketState
 
-from godkend.api.deps import CurrentPrincipal, Principal, authenticate, principal_still_valid
+from godkend.api.deps import CurrentPrincipal, Principal, authenticate, credential_of
 from godkend.domain.errors import DatabaseUnavailable, GodkendError
 from godkend.realtime import sse
 from godkend.realtime.cursor import Cursor, parse_cursor
@@ -95,13 +95,13 @@ async def events_sse(
     async def run(write: Callable[[bytes], Awaitable[None]]) -> None:
         try:
             await write(sse.preamble(stream.position))
-            await pump(
-                rt,
-                stream,
-                send=lambda frames: write(b"".join(sse.event(f) for f in frames)),
-                heartbeat=lambda: write(sse.heartbeat(stream.position)),
-                still_valid=lambda: principal_still_valid(request, principal),
-            )
+            with rt.sessions.watching(credential_of(principal), stream):
+                await pump(
+                    rt,
+                    stream,
+                    send=lambda frames: write(b"".join(sse.event(f) for f in frames)),
+                    heartbeat=lambda: write(sse.heartbeat(stream.position)),
+                )
         except GodkendError as e:
             log.warning("SSE stream ended: %s", e)  # the browser reconnects with Last-Event-ID
 
@@ -187,8 +187,12 @@ async def events_ws(websocket: WebSocket, after: str | None = None) -> None:
             await websocket.accept()
             fast = websocket.scope.get("extensions", {}).get(WRITE_FRAME)
             if fast is not None:
-                write = fast["write"]
-                stream.deliver_directly(lambda frame: write(frame.ws()))
+                write: Callable[[bytes], bool] = fast["write"]
+
+                def write_ws(frame: Frame) -> bool:
+                    return write(frame.ws_wire or frame.ws())  # the hub's hot loop: no call
+
+                stream.deliver_directly(write_ws)
             code, reason = await _serve_ws(realtime_of(websocket), websocket, stream, principal)
     except GodkendError as e:
         log.warning("WebSocket stream ended: %s", e)
@@ -205,24 +209,18 @@ async def _serve_ws(
         for frame in frames:
             await websocket.send_text(frame.text)
 
-    async def heartbeat() -> None:
-        return None  # the server (uvicorn) pings at the protocol level
-
-    ended = await until_gone(
-        pump(
-            rt,
-            stream,
-            send=send,
-            heartbeat=heartbeat,
-            still_valid=lambda: principal_still_valid(websocket, principal),
-        ),
-        _until_ws_disconnect(websocket),
-    )
+    # No heartbeat frames: the server (uvicorn) pings at the protocol level.
+    with rt.sessions.watching(credential_of(principal), stream):
+        ended = await until_gone(
+            pump(rt, stream, send=send, heartbeat=None), _until_ws_disconnect(websocket)
+        )
     if ended is Ended.SESSION:
         return WS_SESSION_ENDED, "the session has ended"
     if ended is Ended.RESET:
         return WS_RESYNC, "fell behind: reload, then reconnect"
-    return WS_TRY_AGAIN, "not reading fast enough"
+    if ended is Ended.SEND_TIMEOUT:
+        return WS_TRY_AGAIN, "not reading fast enough"
+    return WS_TRY_AGAIN, "the stream was closed; reconnect with the cursor"
 
 
 async def _until_ws_disconnect(websocket: WebSocket) -> None:

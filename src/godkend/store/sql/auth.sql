@@ -6,6 +6,12 @@ VALUES (:token_hash, :user_id, :now, :expires_at);
 SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = :token_hash AND s.revoked_at IS NULL AND s.expires_at > :now AND u.is_active;
 
+-- name: session_users
+-- Of these sessions (by hash), the ones still valid, with their users (open streams' re-check).
+SELECT s.token_hash, s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = ANY(:token_hashes::bytea[]) AND s.revoked_at IS NULL
+  AND s.expires_at > :now AND u.is_active;
+
 -- name: revoke_session
 UPDATE sessions SET revoked_at = :now WHERE token_hash = :token_hash AND revoked_at IS NULL;
 
@@ -28,6 +34,12 @@ WITH valid AS (
     AND (v.last_used_at IS NULL OR v.last_used_at < :now::timestamptz - interval '1 minute')
 )
 SELECT user_id FROM valid;
+
+-- name: token_users
+-- Of these API tokens (by hash), the ones still valid, with their users.
+SELECT t.token_hash, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = ANY(:token_hashes::bytea[]) AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > :now) AND u.is_active;
 
 -- name: prune_sessions
 DELETE FROM sessions WHERE expires_at < :now::timestamptz - interval '7 days';
