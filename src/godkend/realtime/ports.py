@@ -56,6 +56,8 @@ class Scan:
     exhausted: bool
     state: CursorState = CursorState.VALID
     pruned: Cursor = START
+    # Committed events lie beyond the horizon, held back by a transaction still running.
+    held_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,8 @@ def _scan(records: Sequence[asyncpg.Record], after: Cursor, *, limit: int) -> Sc
         last = scanned[-1]
         return Scan(rows, Cursor(int(last["tx"]), int(last["id"])), False, state, pruned)
     # Every row below the horizon is read: the mark is a safe place to resume from.
-    return Scan(rows, max(after, Cursor.mark(horizon)), True, state, pruned)
+    held_back = bool(head.get("held_back"))
+    return Scan(rows, max(after, Cursor.mark(horizon)), True, state, pruned, held_back)
 
 
 def _row(r: asyncpg.Record) -> OutboxRow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 import asyncpg
@@ -153,3 +154,34 @@ async def test_the_migration_bounds_idle_transactions_for_the_application_role(
     finally:
         await conn.close()
     assert "idle_in_transaction_session_timeout=30s" in settings
+
+
+async def test_events_held_back_by_a_transaction_without_events_arrive_soon_after_it_ends(
+    raw: asyncpg.Connection, db_url: str, source: PgEventSource
+) -> None:
+    """A transaction that wrote no events (a login, say) sends no wake-up when it ends; the
+    listener, which saw committed events held back behind it, looks again within
+    milliseconds instead of waiting for its next poll."""
+    rows: list[OutboxRow] = []
+    listener = Listener(source, lambda scan: rows.extend(scan.rows), poll_interval=10.0)
+    task = asyncio.create_task(listener.run())
+    await listener.wait_connected(5)
+    blocker = await asyncpg.connect(db_url)
+    try:
+        block = blocker.transaction()
+        await block.start()
+        await blocker.execute("SELECT pg_current_xact_id()")  # holds an id: the horizon waits
+        await raw.execute("INSERT INTO events (type, payload) VALUES ('test.event', '{}')")
+        listener.poke()  # the event's wake-up: read, but it is held back
+        await asyncio.sleep(0.2)
+        assert rows == []
+        await block.commit()  # no events, no wake-up
+        started = time.monotonic()
+        arrived = await wait_until(lambda: len(rows) == 1, within=5)
+        waited = time.monotonic() - started
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await blocker.close()
+    assert arrived
+    assert waited < 1.0  # the retries back off from 5 ms; the poll would have taken 10 s

@@ -2,12 +2,17 @@
 -- Each read is ONE statement, so the horizon, the pruning mark and the rows share one snapshot.
 
 -- name: outbox_scan
+-- held_back: committed events wait beyond the horizon, behind a transaction still running
+-- (one that wrote no events sends no wake-up when it ends, so the listener looks again soon).
 WITH h AS MATERIALIZED (
-    SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon,
-           p.tx AS pruned_tx, p.id AS pruned_id
-    FROM events_pruned p
+    SELECT s.*, EXISTS (SELECT 1 FROM events x WHERE x.tx >= s.horizon) AS held_back
+    FROM (
+        SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon,
+               p.tx AS pruned_tx, p.id AS pruned_id
+        FROM events_pruned p
+    ) s
 )
-SELECT h.horizon, h.pruned_tx, h.pruned_id,
+SELECT h.horizon, h.pruned_tx, h.pruned_id, h.held_back,
        e.tx, e.id, e.type, e.payload, e.audience_users, e.audience_roles, e.created_at,
        true AS allowed
 FROM h LEFT JOIN LATERAL (
