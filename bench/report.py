@@ -327,3 +327,41 @@ def commit_targets(report: dict[str, Any]) -> list[tuple[str, str, bool]]:
             r = median(by[k]) / median(by["insert_only"])
             rows.append((f"commit rate >= 0.9x INSERT-only{label}", f"{r:.2f}x", r >= 0.9))
     return rows
+
+
+def profile_markdown(raw: Path, clients: int, seconds: float, top: int = 15) -> str:
+    """py-spy's raw stacks (one `frame;frame;... count` per line) as two tables: self time
+    and, for godkend's own frames, inclusive time, in % of the samples in which the
+    instance was busy."""
+    own: dict[str, int] = defaultdict(int)
+    inclusive: dict[str, int] = defaultdict(int)
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            if "godkend/" in frame and "cli.py" not in frame:
+                inclusive[frame] += int(count)
+    lines = [
+        f"# py-spy: godkend instance 1, fan-out C = {clients:,}, steady phase",
+        "",
+        f"{seconds:g} s at 200 Hz, `--nonblocking`, {total} busy samples "
+        "(`BENCH_PROFILE=1 bench/run.py --only fanout --systems godkend`). The event loop's own "
+        "C work (uvloop: polling, I/O callbacks, task steps) shows as `Runner.run`; a socket "
+        "write's system call shows on the Python line that calls `transport.write`.",
+        "",
+        "## Top self time",
+        "",
+        "| % | function |",
+        "|---|---|",
+    ]
+    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"| {100 * n / max(total, 1):.1f} | `{frame}` |")
+    lines += ["", "## Inclusive, godkend frames", "", "| % | function |", "|---|---|"]
+    for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"| {100 * n / max(total, 1):.1f} | `{frame}` |")
+    return "\n".join(lines) + "\n"

@@ -429,7 +429,7 @@ async def fanout_once(
         async with Producer(system, url, servers) as prod:
             # Steady: `rate` deliveries/s offered, one event (to every client) at a time.
             events_per_s = cfg["rate"] / clients
-            spy = profile(servers[0], system, cfg["steady_s"])
+            spy = profile(servers[0], system, cfg["steady_s"], clients)
             n_steady = max(1, round(events_per_s * cfg["steady_s"]))
             load = {"driver": driver, "servers": servers, "pg_pid": pg_pid, "clients": clients}
             out["steady"] = await phase(
@@ -437,6 +437,11 @@ async def fanout_once(
             )
             if spy is not None:
                 spy.wait(timeout=60)
+                raw = RESULTS / f"profile-godkend-c{clients}.txt"
+                if raw.exists():
+                    (RESULTS / f"profile-godkend-c{clients}.md").write_text(
+                        rep.profile_markdown(raw, clients, cfg["steady_s"])
+                    )
             n_burst = max(1, cfg["burst"] // clients)
             out["burst"] = await phase(
                 prod, **load, first=n_steady, count=n_burst, interval=0.0, batch=cfg["batch"]
@@ -458,12 +463,14 @@ async def fanout_once(
         stop_all(servers)
 
 
-def profile(server: Server, system: str, seconds: float) -> subprocess.Popen[bytes] | None:
+def profile(
+    server: Server, system: str, seconds: float, clients: int
+) -> subprocess.Popen[bytes] | None:
     """With BENCH_PROFILE=1, py-spy samples godkend's first instance during the steady phase."""
     if system != "godkend" or not os.environ.get("BENCH_PROFILE"):
         return None
     spy = shutil.which("py-spy", path=str(Path(PY).parent)) or "py-spy"
-    out = RESULTS / f"profile-godkend-{random.getrandbits(16):04x}.txt"
+    out = RESULTS / f"profile-godkend-c{clients}.txt"
     return subprocess.Popen(
         [
             spy,
@@ -1017,6 +1024,7 @@ async def scenarios(
         todo = await make_requests(boot[0].base, anna, n)
     finally:
         stop_all(boot)
+    await quiesce(url)
     ctx = {"url": url, "pg_pid": pg_pid, "cfg": cfg, "tokens": tokens}
     out: dict[str, Any] = {}
     if want(only, "fanout"):
@@ -1038,11 +1046,24 @@ def log(name: str, value: Any) -> None:
     print(name, json.dumps(value, default=str), flush=True)
 
 
+async def quiesce(url: str) -> None:
+    """Vacuum and analyse what the set-up wrote, and checkpoint: otherwise autovacuum and the
+    first checkpoint land in whichever system's fan-out runs first (it was godkend's)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+
+
 async def all_fanout(ctx: dict[str, Any], systems: list[str]) -> list[dict[str, Any]]:
+    """Each round runs every system once, starting one system later each round, so drift over
+    the run (autovacuum, checkpoints, a warming cache) does not fall on one system's runs."""
     rows = []
     for clients in ctx["cfg"]["clients"]:
-        for system in systems:
-            for run in range(RUNS):
+        for run in range(RUNS):
+            for system in systems[run % len(systems) :] + systems[: run % len(systems)]:
                 try:
                     r = await fanout_once(
                         system,
