@@ -30,9 +30,6 @@ class SessionWatch:
         self._streams: dict[Hashable, set[EventStream]] = {}
         self._soon = asyncio.Event()
 
-    def __len__(self) -> int:
-        return len(self._streams)
-
     def watch(self, credential: Hashable, stream: EventStream) -> None:
         self._streams.setdefault(credential, set()).add(stream)
 

@@ -185,7 +185,7 @@ async def events_ws(websocket: WebSocket, after: str | None = None) -> None:
             audience_of(principal), cursor, transport="ws"
         ) as stream:
             await websocket.accept()
-            fast = websocket.scope.get("extensions", {}).get(WRITE_FRAME)
+            fast = (websocket.scope.get("extensions") or {}).get(WRITE_FRAME)
             if fast is not None:
                 write: Callable[[bytes], bool] = fast["write"]
 
