@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from godkend.api import errors
-from godkend.api.deps import credentials_check
+from godkend.api.deps import credentials_check, session_credential
 from godkend.api.limits import BodyLimit
 from godkend.api.routers import auth, bulk, delegations, events, health, me, requests, workflows
 from godkend.config import Settings
@@ -32,7 +32,11 @@ def create_app(settings: Settings, *, database_url: str) -> FastAPI:
         scheduler: Scheduler | None = None
         try:
             await realtime.start()
-            services = Services(db=db, wake=realtime.wake)
+
+            def logged_out(session_hash: bytes, user_id: int) -> None:
+                realtime.sessions.end(session_credential(session_hash, user_id))
+
+            services = Services(db=db, wake=realtime.wake, logged_out=logged_out)
             app.state.realtime = realtime
             app.state.services = services
             realtime.sessions.check = credentials_check(services)

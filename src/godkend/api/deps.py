@@ -69,9 +69,13 @@ async def authenticate(conn: HTTPConnection) -> Principal:
 Credential = tuple[str, bytes, int]
 
 
+def session_credential(session_hash: bytes, user_id: int) -> Credential:
+    return "session", session_hash, user_id
+
+
 def credential_of(principal: Principal) -> Credential:
     if principal.session_hash is not None:
-        return "session", principal.session_hash, principal.user_id
+        return session_credential(principal.session_hash, principal.user_id)
     assert principal.token_hash is not None, "a principal comes with a session or a token"
     return "token", principal.token_hash, principal.user_id
 

@@ -66,8 +66,11 @@ async def do_login(svc: Services, *, username: str, password: str, hours: int) -
 
 
 async def do_logout(svc: Services, *, token: str) -> None:
+    digest = token_hash(token)
     async with svc.db.transaction() as s:
-        await s.execute("revoke_session", token_hash=token_hash(token), now=svc.clock())
+        user_id = await s.fetchval("revoke_session", token_hash=digest, now=svc.clock())
+    if user_id is not None:
+        svc.logged_out(digest, user_id)
 
 
 async def session_actor(svc: Services, *, token: str) -> Actor | None:

@@ -118,13 +118,23 @@ async def each_user_gets_exactly_their_events(
     assert len(expected["dorte"]) >= len(expected["anna"]) > 0
 
 
-@pytest.mark.parametrize("kind", ["ws", "sse"])
-async def test_logout_ends_the_stream(kind: str, base_url: str) -> None:
+@pytest.mark.parametrize(("kind", "where"), [("ws", "api"), ("sse", "api"), ("ws", "web")])
+async def test_logout_ends_the_sessions_streams_on_this_instance_at_once(
+    kind: str, where: str, live_app: FastAPI, base_url: str
+) -> None:
+    rt: Realtime = live_app.state.realtime
+    rt.sessions.seconds = 600  # no session round can be what ends it:
+    rt.sessions.sweep_soon()  # one now, then none for ten minutes
+    await asyncio.sleep(0.1)
     anna = await login(base_url, "anna")
     client = await EventClient(kind, base_url, headers=anna.headers, name="anna").start(None)
     async with anna.client() as http:
-        assert (await http.post(f"{API}/auth/logout")).status_code == 204
-    async with asyncio.timeout(5):
+        if where == "api":
+            assert (await http.post(f"{API}/auth/logout")).status_code == 204
+        else:  # the web page's form
+            form = {"csrf_token": anna.csrf}
+            assert (await http.post("/logout", data=form)).status_code == 303
+    async with asyncio.timeout(2):
         await client.ended.wait()
     await client.stop()
     if kind == "ws":

@@ -11,12 +11,10 @@ from godkend.api.deps import (
     ServicesDep,
     SettingsDep,
     authenticate,
-    credential_of,
 )
 from godkend.api.routers.me import me_public
 from godkend.api.schemas import CsrfPublic, LoginCreate, LoginPublic, TokenCreate, TokenPublic
 from godkend.domain.errors import Forbidden, NotAuthenticated
-from godkend.realtime.runtime import Realtime
 from godkend.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -61,15 +59,10 @@ async def login(
 
 
 @router.post("/logout", status_code=204)
-async def logout(request: Request, principal: CurrentPrincipal, svc: ServicesDep) -> Response:
+async def logout(request: Request, _: CurrentPrincipal, svc: ServicesDep) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await auth.do_logout(svc, token=cookie)
-        # This instance's streams of the session end now; other instances' at their next
-        # session round (a few seconds).
-        realtime: Realtime | None = getattr(request.app.state, "realtime", None)
-        if realtime is not None:
-            realtime.sessions.end(credential_of(principal))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -13,7 +13,8 @@ WHERE s.token_hash = ANY(:token_hashes::bytea[]) AND s.revoked_at IS NULL
   AND s.expires_at > :now AND u.is_active;
 
 -- name: revoke_session
-UPDATE sessions SET revoked_at = :now WHERE token_hash = :token_hash AND revoked_at IS NULL;
+UPDATE sessions SET revoked_at = :now WHERE token_hash = :token_hash AND revoked_at IS NULL
+RETURNING user_id;
 
 -- name: insert_api_token
 INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at)
