@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from godkend.services.context import Services
 from godkend.services.demo import load_demo
 from godkend.store import embedded
 from godkend.store.db import PgDatabase
+from godkend.store.embedded_process import free_port
 from godkend.store.migrations import migrate_async
 
 INSERT = (
@@ -43,13 +43,6 @@ INSERT = (
 
 
 AHEAD = 400
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def with_database(url: str, name: str) -> str:

@@ -20,7 +20,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from godkend.services.demo import load_demo
 from godkend.services.users import do_add_user
 from godkend.store import embedded
 from godkend.store.db import PgDatabase
+from godkend.store.embedded_process import free_port
 from godkend.store.migrations import migrate_async
 
 HERE = Path(__file__).resolve().parent
@@ -57,13 +57,6 @@ LOGS = Path(tempfile.mkdtemp(prefix="gk-bench-logs-"))
 
 
 # --- processes ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int, *, children: bool = False) -> float:

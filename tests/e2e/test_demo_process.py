@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from godkend.store.embedded_process import free_port
 from tests.integration.clients import API, assert_problem, decide, get, history, login, submit
 
 GODKEND = str(Path(sys.executable).with_name("godkend"))
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -72,7 +65,7 @@ def _stop(process: subprocess.Popen[bytes]) -> int:
 
 @pytest.fixture
 def demo_process(db_url: str, tmp_path: Path) -> Iterator[DemoServer]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "godkend.log"
     env = {
         **os.environ,
