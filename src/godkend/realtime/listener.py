@@ -167,7 +167,8 @@ class Listener:
         if now < self._next_horizon_check:
             return  # once per poll interval, however often wake-ups come
         self._next_horizon_check = now + self.poll_interval
-        self.stall_seconds = await conn.held_back_seconds()
+        # The last read already said whether anything is held back; only then ask how long.
+        self.stall_seconds = await conn.held_back_seconds() if self._held_back else 0.0
         metrics.HORIZON_STALL.set(self.stall_seconds)
         if self.stall_seconds < self.stall_warn_seconds or now - self._last_stall_warning < 30.0:
             return
